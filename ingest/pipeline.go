@@ -1,0 +1,148 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// RunOptions configure a whole ingest run.
+type RunOptions struct {
+	Options
+	Filter  *Filter
+	Workers int // file decoders running at once; runtime.NumCPU() when 0
+	// Done reports whether a file is already in the store with the same
+	// ETag; such files are not read again. Nil means read everything.
+	Done func(ref FileRef) bool
+	// Stats, when set, is updated as the run goes (for progress display).
+	Stats *Stats
+}
+
+// Stats are live counters of a run, safe to read from another goroutine.
+type Stats struct {
+	Listed     atomic.Int64 // files sent by the sources
+	Unchanged  atomic.Int64 // files skipped because already ingested
+	Read       atomic.Int64 // files processed (ok, skipped or failed)
+	Failed     atomic.Int64
+	Skipped    atomic.Int64
+	Compressed atomic.Int64 // bytes of files processed, as stored
+	Bytes      atomic.Int64 // uncompressed bytes
+	Records    atomic.Int64
+	Kept       atomic.Int64
+	ListDone   atomic.Bool
+}
+
+// Run lists every source, decodes the files on opts.Workers goroutines and
+// hands each FileResult to sink on the calling goroutine, so the sink (the
+// single database writer) needs no locking. Channels are bounded: at most
+// about 2×Workers results are in memory at once. Run returns the first
+// listing or sink error, or ctx's error when cancelled; per-file problems
+// are results, not errors.
+func Run(ctx context.Context, sources []Source, opts RunOptions, sink func(FileResult) error) error {
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	st := opts.Stats
+	if st == nil {
+		st = &Stats{}
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(runCtx)
+	refs := make(chan FileRef, 4*workers)
+	results := make(chan FileResult, workers)
+
+	g.Go(func() error {
+		defer close(refs)
+		defer st.ListDone.Store(true)
+		listed := make(chan FileRef, 64)
+		lg, lctx := errgroup.WithContext(gctx)
+		lg.Go(func() error {
+			defer close(listed)
+			for _, s := range sources {
+				if err := s.List(lctx, opts.Filter, listed); err != nil {
+					return fmt.Errorf("list %s: %w", s, err)
+				}
+			}
+			return nil
+		})
+		lg.Go(func() error {
+			for ref := range listed {
+				st.Listed.Add(1)
+				if opts.Done != nil && opts.Done(ref) {
+					st.Unchanged.Add(1)
+					continue
+				}
+				select {
+				case refs <- ref:
+				case <-lctx.Done():
+					for range listed {
+					}
+					return lctx.Err()
+				}
+			}
+			return nil
+		})
+		return lg.Wait()
+	})
+
+	wg, wctx := errgroup.WithContext(gctx)
+	for i := 0; i < workers; i++ {
+		wg.Go(func() error {
+			w := NewWorker(opts.Options)
+			for ref := range refs {
+				res := w.Process(wctx, ref)
+				if wctx.Err() != nil {
+					// A file cut short by cancellation is not a result:
+					// it is simply not committed and is read next time.
+					return wctx.Err()
+				}
+				select {
+				case results <- res:
+				case <-wctx.Done():
+					return wctx.Err()
+				}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		err := wg.Wait()
+		close(results)
+		return err
+	})
+
+	var sinkErr error
+	for res := range results {
+		if sinkErr != nil {
+			continue // drain so workers can exit
+		}
+		st.Read.Add(1)
+		st.Compressed.Add(res.Ref.Size)
+		st.Bytes.Add(res.Bytes)
+		st.Records.Add(int64(res.Records))
+		st.Kept.Add(int64(len(res.Events)))
+		switch res.Status {
+		case StatusFailed:
+			st.Failed.Add(1)
+		case StatusSkipped:
+			st.Skipped.Add(1)
+		}
+		if err := sink(res); err != nil {
+			sinkErr = err
+			cancel() // stop listing and decoding; nothing more can be stored
+		}
+	}
+	err := g.Wait()
+	if sinkErr != nil {
+		return sinkErr
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}

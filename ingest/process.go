@@ -1,0 +1,196 @@
+package ingest
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// Status is the outcome of reading one file.
+type Status string
+
+// The outcomes stored in ingested_files.status.
+const (
+	StatusOK      Status = "ok"      // parsed; its kept events are stored
+	StatusSkipped Status = "skipped" // not a log file (digest, insight, outside the layout): counted, not parsed
+	StatusFailed  Status = "failed"  // unreadable or malformed: nothing of it stored, retried on the next run
+)
+
+// DefaultMaxFileBytes caps the decompressed size of one file. A CloudTrail
+// log file is a few MB compressed, tens of MB of JSON at most; the cap stops
+// a gzip bomb from running for hours or filling memory.
+const DefaultMaxFileBytes = 1 << 30
+
+// ErrFileTooLarge is returned when a file decompresses past the cap.
+var ErrFileTooLarge = errors.New("decompressed size exceeds the limit")
+
+// FileResult is everything one file contributes to the store. It is complete
+// before it is handed on, so a file is committed whole or not at all.
+type FileResult struct {
+	Ref        FileRef
+	Status     Status
+	Reason     string // why skipped or failed; "" when ok
+	Records    int    // records in the file
+	Candidates int    // records that passed the byte pre-filter
+	Events     []Event
+	Bytes      int64  // uncompressed bytes read
+	SHA256     string // hex SHA-256 of the uncompressed bytes, when Options.Hash
+	Elapsed    time.Duration
+}
+
+// Options tune the reading of one file.
+type Options struct {
+	MaxFileBytes   int64 // decompressed cap; DefaultMaxFileBytes when 0
+	MaxRecordBytes int   // per-record cap; DefaultMaxRecordBytes when 0
+	Hash           bool  // compute the SHA-256 of the uncompressed bytes (for digest validation)
+}
+
+// Worker holds the buffers one goroutine reuses from file to file, so the
+// hot path allocates nothing per record except for kept events.
+type Worker struct {
+	opts Options
+	br   *bufio.Reader
+	gz   gzip.Reader
+	w    Walker
+	dec  Decoder
+	h    hash.Hash
+	cr   countReader
+}
+
+// NewWorker returns a Worker with the given options.
+func NewWorker(opts Options) *Worker {
+	if opts.MaxFileBytes <= 0 {
+		opts.MaxFileBytes = DefaultMaxFileBytes
+	}
+	w := &Worker{opts: opts, br: bufio.NewReaderSize(nil, 64<<10), h: sha256.New()}
+	w.w.MaxBytes = opts.MaxRecordBytes
+	return w
+}
+
+// countReader counts (and optionally hashes) decompressed bytes and enforces
+// the per-file cap. Hashing here, as bytes stream past, is what makes digest
+// validation a single pass.
+type countReader struct {
+	r   io.Reader
+	n   int64
+	max int64
+	h   hash.Hash
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.h != nil && n > 0 {
+		c.h.Write(p[:n])
+	}
+	if c.n > c.max {
+		return n, fmt.Errorf("%w (%d bytes)", ErrFileTooLarge, c.max)
+	}
+	return n, err
+}
+
+// Process reads one file and returns its result. Errors in the file become a
+// failed result naming the reason; Process itself never panics on input.
+func (w *Worker) Process(ctx context.Context, ref FileRef) FileResult {
+	start := time.Now()
+	res := FileResult{Ref: ref}
+	if !ref.Explicit && ref.Key.Kind != KindLog {
+		res.Status, res.Reason = StatusSkipped, string(ref.Key.Kind)
+		if ref.Key.Kind == KindOther && strings.Contains(ref.Source, "AWSLogs/") {
+			res.Reason = "outside-layout"
+		}
+		return res
+	}
+	err := w.read(ctx, ref, &res)
+	res.Elapsed = time.Since(start)
+	if err != nil {
+		res.Status, res.Reason = StatusFailed, err.Error()
+		res.Events = nil
+		return res
+	}
+	res.Status = StatusOK
+	return res
+}
+
+func (w *Worker) read(ctx context.Context, ref FileRef, res *FileResult) (err error) {
+	rc, err := ref.Open(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := rc.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close: %w", cerr)
+		}
+	}()
+	w.br.Reset(rc)
+	var body io.Reader = w.br
+	magic, _ := w.br.Peek(2)
+	switch {
+	case len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		if err := w.gz.Reset(w.br); err != nil {
+			return fmt.Errorf("gzip header: %w", err)
+		}
+		body = &w.gz
+	case strings.HasSuffix(ref.Source, ".gz"):
+		return errors.New("not a gzip file (bad magic bytes)")
+	}
+	w.cr = countReader{r: body, max: w.opts.MaxFileBytes}
+	if w.opts.Hash {
+		w.h.Reset()
+		w.cr.h = w.h
+	}
+	w.w.Reset(&w.cr)
+	var ev Event
+	for {
+		rec, err := w.w.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return w.wrapReadErr(err)
+		}
+		if w.w.Records()&1023 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !Candidate(rec) {
+			continue
+		}
+		res.Candidates++
+		err = w.dec.Decode(rec, &ev)
+		if err == ErrNotKept {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("record %d: %w", w.w.Records(), err)
+		}
+		res.Events = append(res.Events, ev)
+	}
+	res.Records = w.w.Records()
+	res.Bytes = w.cr.n
+	if w.opts.Hash {
+		res.SHA256 = hex.EncodeToString(w.h.Sum(nil))
+	}
+	return nil
+}
+
+// wrapReadErr turns decompression errors into plain reasons.
+func (w *Worker) wrapReadErr(err error) error {
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("truncated: unexpected end of compressed data")
+	case errors.Is(err, gzip.ErrChecksum):
+		return errors.New("gzip checksum mismatch (corrupt file)")
+	case errors.Is(err, gzip.ErrHeader):
+		return errors.New("corrupt gzip data")
+	}
+	return err
+}

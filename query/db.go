@@ -1,0 +1,213 @@
+// Package query owns the DuckDB side of rootaudit: the schema and its
+// migrations, the single writer that loads decoded files, and the named SQL
+// queries behind every report. All SQL lives in embedded .sql files.
+//
+// Every timestamp column is TIMESTAMP holding UTC (never local time).
+package query
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+)
+
+//go:embed schema/*.sql
+var schemaFS embed.FS
+
+// ErrBusy means another process holds the database (DuckDB allows one
+// writer process, and no reader while it writes).
+var ErrBusy = errors.New("database is busy: another rootaudit process has it open for writing; wait for it to finish")
+
+// ErrNoDatabase means a read command was pointed at a file that does not
+// exist.
+var ErrNoDatabase = errors.New("no database")
+
+// ErrNewerSchema means the file was written by a newer rootaudit.
+var ErrNewerSchema = errors.New("database schema is newer than this rootaudit")
+
+// DB is an open rootaudit database.
+type DB struct {
+	*sql.DB
+	Path     string
+	ReadOnly bool
+}
+
+// dsn builds the connection string. Extension autoinstall and autoload are
+// off so that DuckDB never reaches the network; json, parquet and icu are
+// built into the library.
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Set("autoinstall_known_extensions", "false")
+	q.Set("autoload_known_extensions", "false")
+	if readOnly {
+		q.Set("access_mode", "read_only")
+	}
+	return path + "?" + q.Encode()
+}
+
+// Open opens (and for writers creates) the database at path and brings its
+// schema up to date. A read-only open of an older schema briefly opens the
+// file for writing to migrate it, then reopens it read-only.
+func Open(ctx context.Context, path string, readOnly bool) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("open database: empty path")
+	}
+	if readOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("%w at %s: run `rootaudit ingest` first (or pass --db)", ErrNoDatabase, path)
+		}
+	}
+	db, err := open(ctx, path, readOnly)
+	if err != nil {
+		return nil, err
+	}
+	v, err := db.version(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	latest := LatestSchema()
+	switch {
+	case v > latest:
+		db.Close()
+		return nil, fmt.Errorf("%w: %s has schema version %d, this rootaudit knows up to %d; upgrade rootaudit", ErrNewerSchema, path, v, latest)
+	case v < latest && readOnly:
+		db.Close()
+		w, err := open(ctx, path, false)
+		if err != nil {
+			return nil, err
+		}
+		if err := w.migrate(ctx); err != nil {
+			w.Close()
+			return nil, err
+		}
+		w.Close()
+		return open(ctx, path, true)
+	case v < latest:
+		if err := db.migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+func open(ctx context.Context, path string, readOnly bool) (*DB, error) {
+	sdb, err := sql.Open("duckdb", dsn(path, readOnly))
+	if err == nil {
+		err = sdb.PingContext(ctx)
+	}
+	if err != nil {
+		if sdb != nil {
+			sdb.Close()
+		}
+		return nil, classifyOpenError(path, err)
+	}
+	return &DB{DB: sdb, Path: path, ReadOnly: readOnly}, nil
+}
+
+// classifyOpenError turns DuckDB's lock and format messages into errors a
+// user can act on.
+func classifyOpenError(path string, err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "Could not set lock"), strings.Contains(msg, "Conflicting lock"):
+		return fmt.Errorf("open %s: %w", path, ErrBusy)
+	case strings.Contains(msg, "not a valid DuckDB database"), strings.Contains(msg, "Invalid Input Error: The file"):
+		return fmt.Errorf("open %s: not a rootaudit (DuckDB) database: %w", path, err)
+	}
+	return fmt.Errorf("open database %s: %w", path, err)
+}
+
+// migration is one embedded schema file, NNN_name.sql.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func migrations() []migration {
+	ents, err := fs.ReadDir(schemaFS, "schema")
+	if err != nil {
+		panic(err) // embedded at build time: cannot fail
+	}
+	var ms []migration
+	for _, e := range ents {
+		n, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(n)
+		if !ok || err != nil {
+			continue
+		}
+		b, _ := schemaFS.ReadFile("schema/" + e.Name())
+		ms = append(ms, migration{v, e.Name(), string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms
+}
+
+// LatestSchema is the schema version this build writes.
+func LatestSchema() int {
+	ms := migrations()
+	return ms[len(ms)-1].version
+}
+
+// version returns the applied schema version, 0 for an empty database.
+func (db *DB) version(ctx context.Context) (int, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("read schema version of %s: %w", db.Path, err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	var v sql.NullInt64
+	if err := db.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read schema version of %s: %w", db.Path, err)
+	}
+	return int(v.Int64), nil
+}
+
+// SchemaVersion returns the applied schema version.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) { return db.version(ctx) }
+
+// migrate applies every migration newer than the database, each in its own
+// transaction with its schema_migrations row.
+func (db *DB) migrate(ctx context.Context) error {
+	cur, err := db.version(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range migrations() {
+		if m.version <= cur {
+			continue
+		}
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate %s to %s: %w", db.Path, m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate %s to %s: %w", db.Path, m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (?, ?, ?)`, m.version, m.name, time.Now().UTC()); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate %s to %s: record version: %w", db.Path, m.name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate %s to %s: commit: %w", db.Path, m.name, err)
+		}
+	}
+	return nil
+}
