@@ -3,8 +3,10 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -19,6 +21,11 @@ type RunOptions struct {
 	Done func(ref FileRef) bool
 	// Stats, when set, is updated as the run goes (for progress display).
 	Stats *Stats
+	// Retries is how many times a file whose read failed with a
+	// TransientError is read again (with exponential backoff from
+	// RetryBase); 0 means no retry.
+	Retries   int
+	RetryBase time.Duration
 }
 
 // Stats are live counters of a run, safe to read from another goroutine.
@@ -95,7 +102,7 @@ func Run(ctx context.Context, sources []Source, opts RunOptions, sink func(FileR
 		wg.Go(func() error {
 			w := NewWorker(opts.Options)
 			for ref := range refs {
-				res := w.Process(wctx, ref)
+				res := processWithRetry(wctx, w, ref, opts)
 				if wctx.Err() != nil {
 					// A file cut short by cancellation is not a result:
 					// it is simply not committed and is read next time.
@@ -145,4 +152,35 @@ func Run(ctx context.Context, sources []Source, opts RunOptions, sink func(FileR
 		return ctx.Err()
 	}
 	return err
+}
+
+// processWithRetry reads ref, reading it again from the start after a
+// transient failure. Each attempt starts from an empty result, so a half-read
+// attempt never contributes events.
+func processWithRetry(ctx context.Context, w *Worker, ref FileRef, opts RunOptions) FileResult {
+	base := opts.RetryBase
+	if base <= 0 {
+		base = 200 * time.Millisecond
+	}
+	for attempt := 1; ; attempt++ {
+		res := w.Process(ctx, ref)
+		res.Attempts = attempt
+		if res.Status != StatusFailed || !IsTransient(res.Err) || attempt > opts.Retries || ctx.Err() != nil {
+			if res.Status == StatusFailed && attempt > 1 {
+				res.Reason = fmt.Sprintf("%s (gave up after %d attempts)", res.Reason, attempt)
+			}
+			return res
+		}
+		d := base << (attempt - 1)
+		if d > 20*time.Second {
+			d = 20 * time.Second
+		}
+		// Full jitter keeps many workers from retrying in lockstep.
+		d = time.Duration(rand.Int64N(int64(d)) + 1)
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return res
+		}
+	}
 }

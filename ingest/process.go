@@ -39,6 +39,8 @@ type FileResult struct {
 	Ref        FileRef
 	Status     Status
 	Reason     string // why skipped or failed; "" when ok
+	Err        error  // the failure, when Status is StatusFailed
+	Attempts   int    // how many times the file was read (retries after transient errors)
 	Records    int    // records in the file
 	Candidates int    // records that passed the byte pre-filter
 	Events     []Event
@@ -113,7 +115,7 @@ func (w *Worker) Process(ctx context.Context, ref FileRef) FileResult {
 	err := w.read(ctx, ref, &res)
 	res.Elapsed = time.Since(start)
 	if err != nil {
-		res.Status, res.Reason = StatusFailed, err.Error()
+		res.Status, res.Reason, res.Err = StatusFailed, err.Error(), err
 		res.Events = nil
 		return res
 	}
@@ -184,6 +186,9 @@ func (w *Worker) read(ctx context.Context, ref FileRef, res *FileResult) (err er
 
 // wrapReadErr turns decompression errors into plain reasons.
 func (w *Worker) wrapReadErr(err error) error {
+	if IsTransient(err) {
+		return err
+	}
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return errors.New("truncated: unexpected end of compressed data")
@@ -193,4 +198,18 @@ func (w *Worker) wrapReadErr(err error) error {
 		return errors.New("corrupt gzip data")
 	}
 	return err
+}
+
+// TransientError marks a failure that may not happen again (a reset
+// connection, throttling, a body cut short): the file is read again from the
+// start, and nothing of the failed attempt is kept.
+type TransientError struct{ Err error }
+
+func (e *TransientError) Error() string { return e.Err.Error() }
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// IsTransient reports whether err (or one it wraps) is a TransientError.
+func IsTransient(err error) bool {
+	var te *TransientError
+	return errors.As(err, &te)
 }
