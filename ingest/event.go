@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
 )
@@ -83,10 +84,13 @@ type Event struct {
 // Needles the pre-filter looks for. "Root" is inside every kept shape's
 // decisive text ("Root" identity type, AssumeRoot, Enable/Disable
 // OrganizationsRoot…); "ServiceAccess" catches organizations:Enable/
-// DisableAWSServiceAccess, whose record may not mention Root at all.
+// DisableAWSServiceAccess, whose record may not mention Root at all. JSON
+// may spell any letter as a \uXXXX escape; CloudTrail does not, but a record
+// that does is decoded rather than trusted to the byte test.
 var (
 	needleRoot    = []byte("Root")
 	needleService = []byte("ServiceAccess")
+	needleEscape  = []byte(`\u`)
 )
 
 // Candidate is the cheap byte-level test: it reports whether a raw record
@@ -95,7 +99,7 @@ var (
 // must never say no to a record that Keep would accept, which the fuzz test
 // FuzzCandidateNeverMisses checks.
 func Candidate(rec []byte) bool {
-	return bytes.Contains(rec, needleRoot) || bytes.Contains(rec, needleService)
+	return bytes.Contains(rec, needleRoot) || bytes.Contains(rec, needleService) || bytes.Contains(rec, needleEscape)
 }
 
 // orgSwitches are the organization-level switches of REFERENCE.md §4.4.
@@ -228,6 +232,11 @@ func (d *Decoder) Decode(rec []byte, e *Event) error {
 	}
 	if !Keep(e) {
 		return ErrNotKept
+	}
+	// A kept record is stored as text; DuckDB requires valid UTF-8, and a
+	// record that is not is no CloudTrail output.
+	if !utf8.Valid(rec) {
+		return errors.New("kept record is not valid UTF-8")
 	}
 	return d.fill(rec, v, e)
 }

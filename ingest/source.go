@@ -57,7 +57,7 @@ func (f *Filter) WantDay(day time.Time) bool {
 	if f == nil || day.IsZero() {
 		return true
 	}
-	if !f.Since.IsZero() && day.Add(24*time.Hour).Before(f.Since.Add(-DayMargin)) {
+	if !f.Since.IsZero() && !day.Add(24*time.Hour).After(f.Since.Add(-DayMargin)) {
 		return false
 	}
 	if !f.Until.IsZero() && !day.Before(f.Until.Add(DayMargin)) {

@@ -34,6 +34,7 @@ type Walker struct {
 	wrapped  bool // document is {"Records":[…]} rather than […]
 	n        int  // records returned so far
 	MaxBytes int  // per-record limit; DefaultMaxRecordBytes when 0
+	stack    []byte
 }
 
 const (
@@ -314,12 +315,13 @@ var class = [256]uint8{'"': 1, '{': 2, '[': 2, '}': 3, ']': 3}
 
 // scanValue scans one JSON value starting at w.pos (white space already
 // skipped) and returns its span. Objects and arrays are matched by depth with
-// string awareness; depth is a counter, not recursion, so 10,000 levels of
-// nesting cost nothing. Scalars end at the next delimiter.
+// string awareness; nesting is a byte stack, not recursion, so 10,000
+// levels cost 10 KB and no stack depth. Scalars end at the next delimiter.
 func (w *Walker) scanValue() (start, end int, err error) {
 	start = w.pos
 	i := w.pos
-	depth := 0
+	stack := w.stack[:0]
+	defer func() { w.stack = stack[:0] }()
 	c0 := w.buf[i]
 	if c0 != '{' && c0 != '[' && c0 != '"' {
 		// Scalar: number, true, false, null.
@@ -384,22 +386,23 @@ func (w *Walker) scanValue() (start, end int, err error) {
 						break
 					}
 				}
-				if depth == 0 {
+				if len(stack) == 0 {
 					w.pos = i
 					return start, i, nil
 				}
 			case 2:
-				depth++
+				stack = append(stack, w.buf[i]+2) // '{'+2 == '}', '['+2 == ']'
 				i++
 			case 3:
-				depth--
+				if len(stack) == 0 || stack[len(stack)-1] != w.buf[i] {
+					w.pos = i
+					return 0, 0, w.syntax("unbalanced brackets")
+				}
+				stack = stack[:len(stack)-1]
 				i++
-				if depth == 0 {
+				if len(stack) == 0 {
 					w.pos = i
 					return start, i, nil
-				}
-				if depth < 0 {
-					return 0, 0, w.syntax("unbalanced brackets")
 				}
 			}
 		}
