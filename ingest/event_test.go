@@ -84,11 +84,11 @@ func TestDecodeDecoysAndShapes(t *testing.T) {
 		t.Errorf("EnableAWSServiceAccess for IAM: err %v candidate %v", err, Candidate([]byte(kept)))
 	}
 	bad := map[string]string{
-		`{"eventID":"6","userIdentity":"Root","eventSource":"x"}`:                                                 "userIdentity is string",
-		`{"eventID":"7","eventTime":"2026-01-01T00:00:00Z","userIdentity":{"type":"Root","accessKeyId":12}}`:     "accessKeyId is number",
-		`{"eventID":"8","userIdentity":{"type":"Root"}}`:                                                          "no eventTime",
-		`{"eventID":"9","eventTime":"yesterday","userIdentity":{"type":"Root"}}`:                                  "not an RFC 3339",
-		`{"eventTime":"2026-01-01T00:00:00Z","userIdentity":{"type":"Root"}}`:                                     "no eventID",
+		`{"eventID":"6","userIdentity":"Root","eventSource":"x"}`:                                                  "userIdentity is string",
+		`{"eventID":"7","eventTime":"2026-01-01T00:00:00Z","userIdentity":{"type":"Root","accessKeyId":12}}`:       "accessKeyId is number",
+		`{"eventID":"8","userIdentity":{"type":"Root"}}`:                                                           "no eventTime",
+		`{"eventID":"9","eventTime":"yesterday","userIdentity":{"type":"Root"}}`:                                   "not an RFC 3339",
+		`{"eventTime":"2026-01-01T00:00:00Z","userIdentity":{"type":"Root"}}`:                                      "no eventID",
 		`{"eventID":"10","eventTime":"2026-01-01T00:00:00Z","userIdentity":{"type":"Root"},"requestParameters":7}`: "requestParameters is number",
 	}
 	for rec, want := range bad {
