@@ -25,6 +25,9 @@ type Table struct{}
 // Render implements Renderer.
 func (*Table) Render(w io.Writer, r Report) error {
 	rows := r.Rows()
+	if _, err := fmt.Fprintln(w, Terminal(r.Title())); err != nil {
+		return fmt.Errorf("render table: %w", err)
+	}
 	t := tablewriter.NewTable(w,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)})),
 		tablewriter.WithHeaderAutoFormat(tw.Off),

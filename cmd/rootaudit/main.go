@@ -112,6 +112,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	root.AddCommand(
 		newIngestCommand(opts),
 		newInventoryCommand(opts),
+		newSessionsCommand(opts),
+		newStatusCommand(opts),
+		newPlanCommand(opts),
+		newCheckCommand(opts),
 	)
 	err := root.ExecuteContext(ctx)
 	if err != nil && ctx.Err() != nil && !errors.Is(err, errSilent) {
