@@ -67,8 +67,10 @@ func (l *Local) List(ctx context.Context, f *Filter, out chan<- FileRef) error {
 		if err != nil {
 			return fmt.Errorf("stat %s: %w", p, err)
 		}
+		ref := localRef(p, info)
+		ref.Loose = !ki.InLayout && ki.AccountID == ""
 		select {
-		case out <- localRef(p, info):
+		case out <- ref:
 		case <-ctx.Done():
 			return ctx.Err()
 		}

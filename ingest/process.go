@@ -114,6 +114,10 @@ func (w *Worker) Process(ctx context.Context, ref FileRef) FileResult {
 	}
 	err := w.read(ctx, ref, &res)
 	res.Elapsed = time.Since(start)
+	if ref.Loose && errors.Is(err, ErrNoRecords) {
+		res.Status, res.Reason, res.Events = StatusSkipped, "not-a-log", nil
+		return res
+	}
 	if err != nil {
 		res.Status, res.Reason, res.Err = StatusFailed, err.Error(), err
 		res.Events = nil

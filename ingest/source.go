@@ -22,6 +22,11 @@ type FileRef struct {
 	// Explicit is true when the user named this file directly; it is then
 	// parsed whatever its path looks like.
 	Explicit bool
+	// Loose is true for a .json file found outside the AWSLogs layout whose
+	// name is not a CloudTrail log name (an exported data set, or the
+	// accounts.json next to a trail): a JSON object without Records is then
+	// skipped as not-a-log instead of failing.
+	Loose bool
 }
 
 // Source lists the files of one place (a local directory, a bucket prefix).

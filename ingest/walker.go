@@ -13,6 +13,10 @@ import (
 // hostile or broken, and holding it would break the memory bound.
 const DefaultMaxRecordBytes = 16 << 20
 
+// ErrNoRecords is returned for a JSON object without a Records array: valid
+// JSON, but not a CloudTrail log file.
+var ErrNoRecords = errors.New("no Records array in the document")
+
 // ErrRecordTooLarge is returned when one record exceeds the walker's limit.
 var ErrRecordTooLarge = errors.New("record exceeds the size limit")
 
@@ -225,7 +229,7 @@ func (w *Walker) header() error {
 			return w.unexpectedEOF("in the top-level object")
 		}
 		if c == '}' {
-			return errors.New("no Records array in the document")
+			return ErrNoRecords
 		}
 		if !first {
 			if c != ',' {

@@ -42,8 +42,10 @@ LEFT JOIN task_policies tp
 LEFT JOIN denial_codes dc ON dc.error_code = e.error_code
 WHERE s.status = 'issued';
 
--- Root-credential changes per account, oldest first: removals and
--- re-creations done in sessions, re-creations by human root, and audits.
+-- Root-credential changes per account: removals and re-creations done in
+-- sessions, re-creations by human root (task_policy NULL), and the four
+-- credential reads of IAMAuditRootUserCredentials sessions that prove the
+-- current state (kind audited; REFERENCE.md §4.4).
 CREATE VIEW credential_events AS
 SELECT target_account AS account_id, event_time, event_name, task_policy, 'removed' AS kind, event_id, session_event_id
 FROM session_actions
@@ -59,6 +61,7 @@ FROM root_activity
 WHERE class_no IN (3, 5, 6) AND error_code IS NULL
   AND event_name = 'CreateAccessKey'
 UNION ALL
-SELECT target_account, issued_at, 'AssumeRoot', task_policy, 'audited', event_id, event_id
-FROM assume_root_calls
-WHERE status = 'issued' AND task_policy = 'IAMAuditRootUserCredentials';
+SELECT target_account, event_time, event_name, task_policy, 'audited', event_id, session_event_id
+FROM session_actions
+WHERE task_policy = 'IAMAuditRootUserCredentials' AND NOT denied
+  AND event_name IN ('GetLoginProfile', 'ListAccessKeys', 'ListMFADevices', 'ListSigningCertificates');

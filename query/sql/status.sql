@@ -13,11 +13,15 @@ changes AS (
     GROUP BY account_id
 ),
 last_recreate AS (
-    SELECT account_id, max(event_time) AS at FROM ce WHERE kind = 're-created' GROUP BY account_id
+    -- Only a sanctioned re-creation (an IAMCreateRootUserPassword session)
+    -- ends a removed stretch; a key created by human root after removal is
+    -- itself human use after removal and must stay visible as such.
+    SELECT account_id, max(event_time) AS at FROM ce
+    WHERE kind = 're-created' AND task_policy IS NOT NULL GROUP BY account_id
 ),
 removed AS (
     -- Start of the current removed stretch: the first removal after the
-    -- last re-creation.
+    -- last sanctioned re-creation.
     SELECT ce.account_id, min(ce.event_time) AS removed_at
     FROM ce LEFT JOIN last_recreate r USING (account_id)
     WHERE ce.kind = 'removed' AND (r.at IS NULL OR ce.event_time > r.at)
@@ -42,13 +46,13 @@ SELECT
          ELSE 'not-removed' END                                   AS credential_state,
     c.event_name                                                   AS evidence_event,
     c.at                                                           AS evidence_time,
-    CASE WHEN c.kind = 'removed' THEN r.removed_at END             AS removed_at,
+    r.removed_at                                                   AS removed_at,
     au.at                                                          AS last_audit,
     (SELECT max(h.event_time) FROM human h WHERE h.recipient_account_id = a.account_id) AS last_human_use,
     (SELECT count(*) FROM human h WHERE h.recipient_account_id = a.account_id
-        AND c.kind = 'removed' AND h.event_time > r.removed_at)    AS human_use_after_removal,
+        AND h.event_time > r.removed_at)                           AS human_use_after_removal,
     (SELECT count(*) FROM assume_root_calls s WHERE s.target_account = a.account_id AND s.status = 'issued'
-        AND s.issued_at < $1 AND (c.kind IS DISTINCT FROM 'removed' OR s.issued_at >= r.removed_at)) AS sessions_since
+        AND s.issued_at < $1 AND (r.removed_at IS NULL OR s.issued_at >= r.removed_at)) AS sessions_since
 FROM (SELECT DISTINCT account_id FROM accounts) a
 LEFT JOIN changes c USING (account_id)
 LEFT JOIN removed r USING (account_id)
