@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 func mustTime(t testing.TB, s string) time.Time {
@@ -12,4 +15,12 @@ func mustTime(t testing.TB, s string) time.Time {
 		t.Fatal(err)
 	}
 	return v
+}
+
+func gzipped(s string) []byte {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write([]byte(s))
+	w.Close()
+	return b.Bytes()
 }
