@@ -194,7 +194,7 @@ func (l *Loader) Add(ctx context.Context, res ingest.FileResult) error {
 	err := l.fileApp.AppendRow(
 		res.Ref.Source, string(kindOf(res.Ref)), nullStr(k.OrgID), nullStr(k.AccountID), nullStr(k.Region), nullDay(k.Day),
 		res.Ref.Size, nullStr(res.Ref.ETag), res.Bytes, sha, int64(res.Records), int64(res.Candidates),
-		int64(len(res.Events)), string(res.Status), nullStr(res.Reason), l.runID, l.now(),
+		int64(len(res.Events)), string(res.Status), nullStr(res.Reason), l.runID, l.now(), "not-validated",
 	)
 	if err != nil {
 		return fmt.Errorf("stage file %s: %w", res.Ref.Source, err)
