@@ -69,6 +69,13 @@ func (l *Local) List(ctx context.Context, f *Filter, out chan<- FileRef) error {
 		}
 		ref := localRef(p, info)
 		ref.Loose = !ki.InLayout && ki.AccountID == ""
+		if ki.Kind == KindDigest {
+			// The signature of a digest lives in S3 object metadata; a
+			// local copy carries it in a sidecar (see docs/integrity.md).
+			if sig, err := os.ReadFile(p + ".sig"); err == nil {
+				ref.Signature = strings.TrimSpace(string(sig))
+			}
+		}
 		select {
 		case out <- ref:
 		case <-ctx.Done():

@@ -27,6 +27,10 @@ type FileRef struct {
 	// accounts.json next to a trail): a JSON object without Records is then
 	// skipped as not-a-log instead of failing.
 	Loose bool
+	// Signature is a digest file's hex signature when the source knows it
+	// at listing time (a local "<file>.sig" sidecar); S3 readers report it
+	// from object metadata through SignatureReader instead.
+	Signature string
 }
 
 // Source lists the files of one place (a local directory, a bucket prefix).

@@ -33,9 +33,13 @@ type RunInfo struct {
 	Command      string
 	Sources      string
 	Since, Until time.Time
+	// Validate means files must have been hashed (and digests parsed) to
+	// count as done: a file ingested earlier without --validate is read
+	// again.
+	Validate bool
 }
 
-// Loader is the single writer of an ingest run. It owns one connection, two
+// Loader is the single writer of an ingest run. It owns one connection,
 // Appenders into connection-local staging tables, and the set of files
 // already ingested. It is not safe for concurrent use: ingest.Run calls it
 // from one goroutine.
@@ -44,6 +48,8 @@ type Loader struct {
 	conn    *sql.Conn
 	evApp   *duckdb.Appender
 	fileApp *duckdb.Appender
+	digApp  *duckdb.Appender
+	dlfApp  *duckdb.Appender
 	runID   int64
 	done    map[[16]byte]uint64
 	seed    maphash.Seed
@@ -68,6 +74,8 @@ func NewLoader(ctx context.Context, db *DB, run RunInfo) (*Loader, error) {
 	for _, q := range []string{
 		`CREATE OR REPLACE TEMP TABLE stage_events AS SELECT * FROM events LIMIT 0`,
 		`CREATE OR REPLACE TEMP TABLE stage_files AS SELECT * FROM ingested_files LIMIT 0`,
+		`CREATE OR REPLACE TEMP TABLE stage_digests AS SELECT * FROM digest_files LIMIT 0`,
+		`CREATE OR REPLACE TEMP TABLE stage_digest_logs AS SELECT * FROM digest_log_files LIMIT 0`,
 	} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			l.close()
@@ -79,14 +87,24 @@ func NewLoader(ctx context.Context, db *DB, run RunInfo) (*Loader, error) {
 		if l.evApp, err = duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "stage_events"); err != nil {
 			return err
 		}
-		l.fileApp, err = duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "stage_files")
+		if l.fileApp, err = duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "stage_files"); err != nil {
+			return err
+		}
+		if l.digApp, err = duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "stage_digests"); err != nil {
+			return err
+		}
+		l.dlfApp, err = duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "stage_digest_logs")
 		return err
 	})
 	if err != nil {
 		l.close()
 		return nil, fmt.Errorf("create appenders in %s: %w", db.Path, err)
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT source, coalesce(etag, '') FROM ingested_files WHERE status <> 'failed'`)
+	doneSQL := `SELECT source, coalesce(etag, '') FROM ingested_files WHERE status <> 'failed'`
+	if run.Validate {
+		doneSQL += ` AND (kind NOT IN ('log', 'digest') OR (sha256 IS NOT NULL AND (kind = 'log' OR status = 'ok')))`
+	}
+	rows, err := conn.QueryContext(ctx, doneSQL)
 	if err != nil {
 		l.close()
 		return nil, fmt.Errorf("read checkpoints from %s: %w", db.Path, err)
@@ -199,6 +217,11 @@ func (l *Loader) Add(ctx context.Context, res ingest.FileResult) error {
 	if err != nil {
 		return fmt.Errorf("stage file %s: %w", res.Ref.Source, err)
 	}
+	if d := res.Digest; d != nil {
+		if err := l.stageDigest(res.Ref, d); err != nil {
+			return err
+		}
+	}
 	if l.nFiles == 0 {
 		l.oldest = time.Now()
 	}
@@ -207,6 +230,25 @@ func (l *Loader) Add(ctx context.Context, res ingest.FileResult) error {
 	if l.nFiles >= batchFiles || l.nEvents >= batchEvents || time.Since(l.oldest) >= batchAge {
 		return l.Commit(ctx)
 	}
+	return nil
+}
+
+// stageDigest stages a parsed digest and the log files it lists.
+func (l *Loader) stageDigest(ref ingest.FileRef, d *ingest.Digest) error {
+	err := l.digApp.AppendRow(ref.Source, nullStr(d.AccountID), nullStr(ref.Key.Region), nullTime(d.DigestStart), nullTime(d.DigestEnd),
+		nullStr(d.S3Bucket), nullStr(d.S3Object), nullStr(d.SHA256), nullStr(d.PreviousS3Object), nullStr(d.PreviousHash),
+		nullStr(d.PublicKeyFingerprint), nullStr(d.Signature), d.SignatureStatus, nil, int64(len(d.LogFiles)), l.now())
+	if err != nil {
+		return fmt.Errorf("stage digest %s: %w", ref.Source, err)
+	}
+	for _, lf := range d.LogFiles {
+		oldest, _ := time.Parse(time.RFC3339, lf.OldestEvent)
+		newest, _ := time.Parse(time.RFC3339, lf.NewestEvent)
+		if err := l.dlfApp.AppendRow(ref.Source, nullStr(lf.S3Bucket), lf.S3Object, nullStr(lf.HashValue), nullTime(oldest), nullTime(newest)); err != nil {
+			return fmt.Errorf("stage digest %s: %w", ref.Source, err)
+		}
+	}
+	l.nEvents += len(d.LogFiles) / 16 // a long digest is work for the batch too
 	return nil
 }
 
@@ -238,8 +280,10 @@ func (l *Loader) Commit(ctx context.Context) error {
 	if err := l.evApp.Flush(); err != nil {
 		return fmt.Errorf("flush staged events: %w", err)
 	}
-	if err := l.fileApp.Flush(); err != nil {
-		return fmt.Errorf("flush staged files: %w", err)
+	for _, a := range []*duckdb.Appender{l.fileApp, l.digApp, l.dlfApp} {
+		if err := a.Flush(); err != nil {
+			return fmt.Errorf("flush staged files: %w", err)
+		}
 	}
 	// The commit must not be half-done because the user pressed Ctrl-C:
 	// a cancelled context would abort it mid-transaction. It is short.
@@ -263,7 +307,7 @@ func (l *Loader) Commit(ctx context.Context) error {
 }
 
 func (l *Loader) clearStage(ctx context.Context) {
-	l.conn.ExecContext(ctx, `DELETE FROM stage_events; DELETE FROM stage_files`)
+	l.conn.ExecContext(ctx, `DELETE FROM stage_events; DELETE FROM stage_files; DELETE FROM stage_digests; DELETE FROM stage_digest_logs`)
 	l.nFiles, l.nEvents = 0, 0
 }
 
@@ -295,9 +339,11 @@ func (l *Loader) close() {
 		l.evApp.Close()
 		l.evApp = nil
 	}
-	if l.fileApp != nil {
-		l.fileApp.Close()
-		l.fileApp = nil
+	for _, a := range []**duckdb.Appender{&l.fileApp, &l.digApp, &l.dlfApp} {
+		if *a != nil {
+			(*a).Close()
+			*a = nil
+		}
 	}
 	if l.conn != nil {
 		l.conn.Close()

@@ -135,6 +135,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		newStatusCommand(opts),
 		newPlanCommand(opts),
 		newCheckCommand(opts),
+		newIntegrityCommand(opts),
 	)
 	err := root.ExecuteContext(ctx)
 	if err != nil && ctx.Err() != nil && !errors.Is(err, errSilent) {

@@ -27,5 +27,12 @@ WHERE excluded.source_file < events.source_file;
 
 INSERT OR REPLACE INTO ingested_files SELECT * FROM stage_files;
 
+-- A digest read again replaces its earlier rows.
+DELETE FROM digest_log_files WHERE digest_source IN (SELECT source FROM stage_digests);
+INSERT INTO digest_log_files SELECT * FROM stage_digest_logs;
+INSERT OR REPLACE INTO digest_files SELECT * FROM stage_digests;
+
 DELETE FROM stage_events;
 DELETE FROM stage_files;
+DELETE FROM stage_digests;
+DELETE FROM stage_digest_logs;

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rootaudit/rootaudit/query"
+	"github.com/rootaudit/rootaudit/report"
+)
+
+func newIntegrityCommand(g *globalOptions) *cobra.Command {
+	var format, out string
+	c := &cobra.Command{
+		Use:   "integrity",
+		Short: "Log-file integrity: what `ingest --validate` found in the digest files",
+		Long: `Summarises CloudTrail log-file integrity validation (run ` + "`ingest --validate`" + ` first):
+log files by status (valid, hash-mismatch, not-in-digest, digest-missing,
+signature-invalid, not-validated) with the kept events they hold, digests by
+signature and chain status, and every failure. Exits 1 when anything failed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := report.For(format); err != nil {
+				return usageError{err}
+			}
+			db, err := query.Open(cmd.Context(), g.db, true)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			in, err := db.Integrity(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := render(g, format, out, report.Integrity{I: in}); err != nil {
+				return err
+			}
+			if n := len(in.Failures); n > 0 {
+				return findingsError{fmt.Sprintf("integrity: %d failure(s)", n)}
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&format, "format", "table", "table, csv, json or markdown")
+	c.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of stdout")
+	return c
+}

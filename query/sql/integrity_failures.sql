@@ -1,0 +1,16 @@
+-- integrity_failures: every log file that is not valid (when validation
+-- ran), every digest whose signature is not valid, and every chain gap.
+SELECT source, 'log' AS kind, integrity AS status,
+       coalesce(account_id, '') || ' ' || coalesce(region, '') || ' ' || coalesce(CAST(delivery_day AS VARCHAR), '') AS detail
+FROM ingested_files
+WHERE kind = 'log' AND status = 'ok' AND integrity NOT IN ('valid', 'not-validated')
+UNION ALL
+SELECT source, 'digest', 'signature-' || signature_status, coalesce(digest_s3_object, '')
+FROM digest_files WHERE signature_status <> 'valid'
+UNION ALL
+SELECT source, 'digest', 'chain-' || chain_status, 'previous: ' || coalesce(previous_digest_object, '')
+FROM digest_files WHERE chain_status IN ('gap', 'hash-mismatch')
+UNION ALL
+SELECT source, kind, 'read-failed', coalesce(reason, '')
+FROM ingested_files WHERE status = 'failed'
+ORDER BY 2, 3, 1;
