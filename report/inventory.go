@@ -49,7 +49,7 @@ type InventoryTable struct{ Inventory }
 
 // Header implements Report.
 func (i InventoryTable) Header() []string {
-	return []string{"ACCOUNT", "NAME", "VERDICT", "SIGN-INS OK/FAIL", "NO MFA", "CONSOLE", "KEY CALLS", "DENIED", "SESSION EV", "SERVICE EV", "LAST HUMAN USE", "SOURCE IPS"}
+	return []string{"ACCOUNT", "NAME", "VERDICT", "SIGN-INS OK/FAIL", "NO MFA", "CONSOLE", "KEY CALLS", "DENIED", "SESSION EV", "SERVICE EV", "LAST SEEN (INCL. FAILED)", "SOURCE IPS"}
 }
 
 // Rows implements Report.
