@@ -93,13 +93,35 @@ var (
 	needleEscape  = []byte(`\u`)
 )
 
-// Candidate is the cheap byte-level test: it reports whether a raw record
-// could be one that rootaudit keeps. It may say yes to decoys (a role named
-// Root, a policy mentioning sts:AssumeRoot); Decode is the only judge. It
-// must never say no to a record that Keep would accept, which the fuzz test
-// FuzzCandidateNeverMisses checks.
-func Candidate(rec []byte) bool {
-	return bytes.Contains(rec, needleRoot) || bytes.Contains(rec, needleService) || bytes.Contains(rec, needleEscape)
+// Candidate is the cheap byte-level test: it reports whether raw JSON (a
+// record or a whole file) could hold a record that rootaudit keeps. Every
+// kept shape has "Root" in a decisive place: the identity type is the
+// string "Root" (quoted on both sides), the call is AssumeRoot, or it is an
+// Enable/DisableOrganizationsRoot… switch; organizations:EnableAWSServiceAccess
+// is caught by "ServiceAccess", and any \u escape (JSON may spell a letter
+// that way; CloudTrail does not) makes the input a candidate too. Decoys
+// that merely contain Root (a role named Root, a user agent
+// "RootCauseAnalyzer", a policy mentioning sts:AssumeRoot) may pass; Decode
+// is the only judge. Candidate must never say no to a record that Keep
+// accepts: FuzzCandidateNeverMisses checks that.
+func Candidate(b []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(b[i:], needleRoot)
+		if j < 0 {
+			break
+		}
+		k := i + j
+		switch {
+		case k > 0 && b[k-1] == '"' && k+4 < len(b) && b[k+4] == '"':
+			return true
+		case k >= 6 && string(b[k-6:k]) == "Assume":
+			return true
+		case k >= 13 && string(b[k-13:k]) == "Organizations":
+			return true
+		}
+		i = k + len(needleRoot)
+	}
+	return bytes.Contains(b, needleService) || bytes.Contains(b, needleEscape)
 }
 
 // orgSwitches are the organization-level switches of REFERENCE.md §4.4.

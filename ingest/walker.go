@@ -39,6 +39,7 @@ type Walker struct {
 	n        int  // records returned so far
 	MaxBytes int  // per-record limit; DefaultMaxRecordBytes when 0
 	stack    []byte
+	own      []byte // the walker's own buffer (buf may be borrowed by ResetBytes)
 }
 
 const (
@@ -53,11 +54,24 @@ const readChunk = 256 << 10
 // Reset prepares w to walk a new document read from r, keeping its buffer.
 func (w *Walker) Reset(r io.Reader) {
 	w.r = r
-	if w.buf == nil {
-		w.buf = make([]byte, 1<<20)
+	if w.own == nil {
+		w.own = make([]byte, 1<<20)
 	}
+	w.buf = w.own
 	w.pos, w.end, w.base = 0, 0, 0
 	w.eof, w.rerr = false, nil
+	w.state = stHeader
+	w.wrapped = false
+	w.n = 0
+}
+
+// ResetBytes prepares w to walk a whole document already in memory. The
+// walker borrows data (no copy) until the next Reset.
+func (w *Walker) ResetBytes(data []byte) {
+	w.r = nil
+	w.buf = data
+	w.pos, w.end, w.base = 0, len(data), 0
+	w.eof, w.rerr = true, nil
 	w.state = stHeader
 	w.wrapped = false
 	w.n = 0
@@ -94,7 +108,7 @@ func (w *Walker) fill(keep int) (shift int, ok bool, err error) {
 		}
 		nb := make([]byte, 2*len(w.buf)+readChunk)
 		copy(nb, w.buf[:w.end])
-		w.buf = nb
+		w.buf, w.own = nb, nb
 	}
 	n, err := w.r.Read(w.buf[w.end:])
 	w.end += n
@@ -420,4 +434,36 @@ func (w *Walker) scanValue() (start, end int, err error) {
 			return 0, 0, w.unexpectedEOF("inside a record")
 		}
 	}
+}
+
+// QuickCheck validates the outline of a whole in-memory document without
+// splitting its records: the header up to the records array, and that the
+// document ends with that array closed (and the wrapper object, if any). It
+// returns the offset of the first byte inside the array and of the closing
+// ']' so the caller can tell an empty array. It is the structural check for
+// files that the pre-filter shows cannot hold a kept record.
+func (w *Walker) QuickCheck(data []byte) (inner, close int, err error) {
+	w.ResetBytes(data)
+	if err := w.header(); err != nil {
+		return 0, 0, err
+	}
+	inner = w.pos
+	end := len(data)
+	trim := func() {
+		for end > inner && (data[end-1] == ' ' || data[end-1] == '\n' || data[end-1] == '\r' || data[end-1] == '\t') {
+			end--
+		}
+	}
+	trim()
+	if w.wrapped {
+		if end <= inner || data[end-1] != '}' {
+			return 0, 0, errors.New("document does not end with '}' (truncated?)")
+		}
+		end--
+		trim()
+	}
+	if end <= inner || data[end-1] != ']' {
+		return 0, 0, errors.New("records array is not closed at the end of the document (truncated?)")
+	}
+	return inner, end - 1, nil
 }
