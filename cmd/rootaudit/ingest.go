@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -25,6 +27,28 @@ type ingestOptions struct {
 	maxFileBytes int64
 	maxRecord    int
 	all          bool
+	retries      int
+	s3           s3Flags
+}
+
+// s3Flags configure s3:// sources.
+type s3Flags struct {
+	concurrency     int
+	listConcurrency int
+	requestTimeout  time.Duration
+	profile         string
+	region          string
+	endpointURL     string
+	pathStyle       bool
+	roleARN         string
+}
+
+// defaultS3Concurrency is the number of objects fetched and decoded at once
+// from S3. CloudTrail objects are small (tens of KB), so a fetch is mostly
+// waiting for the first byte (20-50 ms); 8 per core keeps the decoders
+// busy, at least 32, at most 256 (about 1.2 MB of buffers each).
+func defaultS3Concurrency() int {
+	return min(max(32, 8*runtime.NumCPU()), 256)
 }
 
 func newIngestCommand(g *globalOptions) *cobra.Command {
@@ -35,12 +59,18 @@ func newIngestCommand(g *globalOptions) *cobra.Command {
 		Long: `Reads CloudTrail log files and stores every root-principal event, every
 AssumeRoot call and the organization-level root-access switches.
 
-SOURCE is a directory (walked for AWSLogs/[o-ORG/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/*.json.gz)
-or a single .json.gz or .json file.
+SOURCE is a directory (walked for AWSLogs/[o-ORG/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/*.json.gz),
+a single .json.gz or .json file, or s3://BUCKET[/PREFIX] (an organization or
+single-account trail, or one object). From S3, only the delivery-day folders
+inside --since/--until (plus a day each side) of the accounts and regions
+asked for are listed, and objects are streamed straight into the decoder.
+Credentials come from the default AWS chain (environment, shared config,
+SSO, instance or container role), --profile, or --role-arn; the IAM policy
+ingest needs is in docs/iam.md.
 
-Files already ingested (same path and size/mtime) are skipped, so rerunning is
-incremental and an interrupted run resumes. A corrupt file is reported and
-nothing of it is stored; the exit code is then 3.`,
+Files already ingested (same path and size/mtime, or same S3 key and ETag)
+are skipped, so rerunning is incremental and an interrupted run resumes. A
+corrupt file is reported and nothing of it is stored; the exit code is then 3.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runIngest(cmd.Context(), g, o, args)
@@ -52,7 +82,16 @@ nothing of it is stored; the exit code is then 3.`,
 	f.BoolVar(&o.all, "all", false, "read every file whatever its delivery date (ignores --since/--until)")
 	f.StringSliceVar(&o.accounts, "account", nil, "only these 12-digit account IDs (comma-separated or repeated)")
 	f.StringSliceVar(&o.regions, "region", nil, "only these regions (comma-separated or repeated)")
-	f.IntVar(&o.workers, "workers", runtime.NumCPU(), "files decoded at once")
+	f.IntVar(&o.workers, "workers", runtime.NumCPU(), "local files decoded at once")
+	f.IntVar(&o.retries, "retries", 5, "times a file is read again from the start (or an S3 listing page requested again) after a transient failure: throttling, 5xx, a reset or stalled connection")
+	f.IntVar(&o.s3.concurrency, "concurrency", defaultS3Concurrency(), "S3 objects fetched and decoded at once (used instead of --workers when a source is s3://)")
+	f.IntVar(&o.s3.listConcurrency, "list-concurrency", ingest.DefaultS3ListConcurrency, "S3 listing requests at once")
+	f.DurationVar(&o.s3.requestTimeout, "request-timeout", ingest.DefaultS3RequestTimeout, "S3: longest wait for a response's first byte or between bytes of a body (a stall is retried)")
+	f.StringVar(&o.s3.profile, "profile", "", "AWS shared config profile (default: AWS_PROFILE or default)")
+	f.StringVar(&o.s3.region, "aws-region", "", "AWS region of the S3 client (default: from the environment or profile; a bucket in another region is followed)")
+	f.StringVar(&o.s3.endpointURL, "endpoint-url", "", "S3 endpoint URL, for S3-compatible stores")
+	f.BoolVar(&o.s3.pathStyle, "path-style", false, "S3 path-style addressing (http://host/bucket/key), for S3-compatible stores")
+	f.StringVar(&o.s3.roleARN, "role-arn", "", "IAM role to assume (sts:AssumeRole) to read the bucket, e.g. in a log-archive account")
 	f.Int64Var(&o.maxFileBytes, "max-file-bytes", ingest.DefaultMaxFileBytes, "largest decompressed size of one file (a gzip bomb guard)")
 	f.IntVar(&o.maxRecord, "max-record-bytes", ingest.DefaultMaxRecordBytes, "largest single record")
 	return c
@@ -71,14 +110,30 @@ func runIngest(ctx context.Context, g *globalOptions, o *ingestOptions, args []s
 		}
 		filter.Since, filter.Until = win.Since, win.Until
 	}
-	if o.workers < 1 {
+	switch {
+	case o.workers < 1:
 		return usageError{fmt.Errorf("--workers must be at least 1")}
+	case o.s3.concurrency < 1:
+		return usageError{fmt.Errorf("--concurrency must be at least 1")}
+	case o.s3.listConcurrency < 1:
+		return usageError{fmt.Errorf("--list-concurrency must be at least 1")}
+	case o.retries < 0:
+		return usageError{fmt.Errorf("--retries must not be negative")}
+	case o.s3.requestTimeout <= 0:
+		return usageError{fmt.Errorf("--request-timeout must be positive")}
 	}
 	var sources []ingest.Source
+	workers := o.workers
+	s3c := &s3Clients{flags: &o.s3, retries: o.retries, stderr: g.stderr}
 	for _, a := range args {
-		src, err := sourceFor(a)
+		src, err := sourceFor(ctx, s3c, a)
 		if err != nil {
 			return err
+		}
+		if _, ok := src.(*ingest.S3Source); ok {
+			// Fetching is mostly waiting on the network: the S3 knob is
+			// the number of objects in flight, each decoded as it streams.
+			workers = max(workers, o.s3.concurrency)
 		}
 		sources = append(sources, src)
 	}
@@ -100,9 +155,10 @@ func runIngest(ctx context.Context, g *globalOptions, o *ingestOptions, args []s
 	runErr := ingest.Run(ctx, sources, ingest.RunOptions{
 		Options: ingest.Options{MaxFileBytes: o.maxFileBytes, MaxRecordBytes: o.maxRecord},
 		Filter:  filter,
-		Workers: o.workers,
+		Workers: workers,
 		Done:    loader.Done,
 		Stats:   stats,
+		Retries: o.retries,
 	}, func(res ingest.FileResult) error {
 		if res.Status == ingest.StatusFailed {
 			stopProgress(false)
@@ -128,6 +184,12 @@ func runIngest(ctx context.Context, g *globalOptions, o *ingestOptions, args []s
 		stats.Listed.Load(), stats.Unchanged.Load(), stats.Read.Load(), float64(stats.Compressed.Load())/1e6, mb,
 		stats.Records.Load(), stats.Kept.Load(), stats.Skipped.Load(), stats.Failed.Load(),
 		el.Round(time.Millisecond), mb/el.Seconds(), map[bool]string{true: " (interrupted: rerun to resume)", false: ""}[status == "interrupted"])
+	for _, src := range sources {
+		if s3src, ok := src.(*ingest.S3Source); ok {
+			fmt.Fprintf(g.stderr, "ingest: %s: %d list requests, %d day prefixes, %d log objects\n",
+				s3src, s3src.Stats.Requests.Load(), s3src.Stats.DayPrefixes.Load(), s3src.Stats.Objects.Load())
+		}
+	}
 	if runErr != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w: ingest stopped; every file committed so far is kept", errInterrupted)
@@ -144,15 +206,71 @@ func runIngest(ctx context.Context, g *globalOptions, o *ingestOptions, args []s
 }
 
 // sourceFor turns a SOURCE argument into a Source.
-func sourceFor(arg string) (ingest.Source, error) {
+func sourceFor(ctx context.Context, s3c *s3Clients, arg string) (ingest.Source, error) {
 	switch {
-	case strings.HasPrefix(arg, "s3://"), strings.HasPrefix(arg, "lookup://"), strings.HasPrefix(arg, "athena://"):
-		return nil, usageError{fmt.Errorf("source %s: this build reads local directories and files only", arg)}
+	case strings.HasPrefix(arg, "s3://"):
+		return s3c.source(ctx, arg)
+	case strings.HasPrefix(arg, "lookup://"), strings.HasPrefix(arg, "athena://"):
+		return nil, usageError{fmt.Errorf("source %s: this build reads local directories and files and s3:// URLs only", arg)}
 	}
 	if _, err := os.Stat(arg); err != nil {
 		return nil, usageError{fmt.Errorf("source %s: %w", arg, errors.Unwrap(err))}
 	}
 	return &ingest.Local{Path: arg}, nil
+}
+
+// s3Clients builds one S3 client per run (and one more per bucket that
+// lives in another region).
+type s3Clients struct {
+	flags    *s3Flags
+	retries  int // --retries, for listing pages too
+	stderr   io.Writer
+	base     *s3.Client
+	byRegion map[string]*s3.Client
+}
+
+func (c *s3Clients) source(ctx context.Context, arg string) (ingest.Source, error) {
+	bucket, prefix, err := ingest.ParseS3URL(arg)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("source %w", err)}
+	}
+	if c.base == nil {
+		c.base, err = ingest.NewS3Client(ctx, ingest.S3ClientConfig{
+			Profile:     c.flags.profile,
+			Region:      c.flags.region,
+			EndpointURL: c.flags.endpointURL,
+			PathStyle:   c.flags.pathStyle,
+			RoleARN:     c.flags.roleARN,
+			MaxConns:    c.flags.concurrency + c.flags.listConcurrency,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", arg, err)
+		}
+		c.byRegion = map[string]*s3.Client{c.base.Options().Region: c.base}
+	}
+	opts := ingest.S3Options{ListConcurrency: c.flags.listConcurrency, RequestTimeout: c.flags.requestTimeout, ListRetries: c.retries}
+	if c.retries == 0 {
+		opts.ListRetries = -1 // none
+	}
+	src, err := ingest.NewS3Source(ctx, c.base, bucket, prefix, opts)
+	var wr *ingest.WrongRegionError
+	if errors.As(err, &wr) && wr.Region != "" {
+		// Follow the redirect: the bucket said where it lives.
+		client, ok := c.byRegion[wr.Region]
+		if !ok {
+			client = ingest.S3ClientWithRegion(c.base, wr.Region)
+			c.byRegion[wr.Region] = client
+		}
+		fmt.Fprintf(c.stderr, "rootaudit: bucket %s is in %s (not %s); using %s\n", bucket, wr.Region, wr.ClientRegion, wr.Region)
+		src, err = ingest.NewS3Source(ctx, client, bucket, prefix, opts)
+	}
+	if errors.Is(err, ingest.ErrS3BadPrefix) {
+		return nil, usageError{fmt.Errorf("source %s: %w", arg, err)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", arg, err)
+	}
+	return src, nil
 }
 
 // startProgress shows a live line on stderr when it is a terminal. The

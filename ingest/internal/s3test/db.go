@@ -1,0 +1,56 @@
+package s3test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/rootaudit/rootaudit/query"
+)
+
+// EventsDigest returns the number of rows of the events table and an MD5
+// over every column but source_file, rows ordered by event_id: two
+// databases with the same digest hold the same events whatever the files
+// were called.
+func EventsDigest(t testing.TB, dbPath string) (rows int, digest string) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := query.Open(ctx, dbPath, true)
+	if err != nil {
+		t.Fatalf("open %s: %v", dbPath, err)
+	}
+	defer db.Close()
+	err = db.QueryRowContext(ctx, `SELECT count(*), coalesce(md5(string_agg(CAST(t AS VARCHAR), chr(10) ORDER BY t.event_id)), '')
+		FROM (SELECT * EXCLUDE (source_file) FROM events) t`).Scan(&rows, &digest)
+	if err != nil {
+		t.Fatalf("digest events of %s: %v", dbPath, err)
+	}
+	return rows, digest
+}
+
+// FileStatuses returns ingested_files as source → status.
+func FileStatuses(t testing.TB, dbPath string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	db, err := query.Open(ctx, dbPath, true)
+	if err != nil {
+		t.Fatalf("open %s: %v", dbPath, err)
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT source, status FROM ingested_files`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var s, st string
+		if err := rows.Scan(&s, &st); err != nil {
+			t.Fatal(err)
+		}
+		out[s] = st
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
