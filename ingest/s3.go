@@ -54,6 +54,10 @@ type S3Options struct {
 	// Now is the clock (tests); delivery days after Now+DayMargin are never
 	// listed.
 	Now func() time.Time
+	// Digests makes the walk list CloudTrail-Digest/ beside CloudTrail/
+	// (for ingest --validate); the digests' signatures come from object
+	// metadata (x-amz-meta-signature).
+	Digests bool
 }
 
 // S3ListStats count what a listing did, safe to read while it runs.
@@ -337,11 +341,19 @@ func (s *S3Source) walk(ctx context.Context, f *Filter, n node, days chan<- node
 		if !f.WantAccount(n.account) {
 			return nil
 		}
-		// Only CloudTrail/ is read: listing the account folder would only
-		// find the Digest and Insight siblings, which are never logs.
+		// Only CloudTrail/ is read (and CloudTrail-Digest/ when
+		// validating): listing the account folder would only find the
+		// siblings, which are never logs.
 		next := n
 		next.lv, next.prefix = lvTrail, n.prefix+"CloudTrail/"
-		return s.walk(ctx, f, next, days, found)
+		if err := s.walk(ctx, f, next, days, found); err != nil {
+			return err
+		}
+		if s.opts.Digests {
+			next.prefix = n.prefix + "CloudTrail-Digest/"
+			return s.walk(ctx, f, next, days, found)
+		}
+		return nil
 	case lvRegion:
 		if !f.WantRegion(n.region) {
 			return nil
@@ -671,7 +683,7 @@ func (s *S3Source) open(ctx context.Context, key, etag string, size int64) (io.R
 	if want <= 0 && out.ContentLength != nil {
 		want = *out.ContentLength
 	}
-	b := &s3Body{rc: out.Body, src: src, want: want, parent: ctx, wd: wd, timeout: s.opts.RequestTimeout}
+	b := &s3Body{rc: out.Body, src: src, want: want, parent: ctx, wd: wd, timeout: s.opts.RequestTimeout, sig: out.Metadata["signature"]}
 	need := 2
 	if want >= 0 && want < 2 {
 		need = int(want)
@@ -704,6 +716,7 @@ type s3Body struct {
 	timeout time.Duration
 	headBuf [16]byte
 	head    []byte
+	sig     string // x-amz-meta-signature: a digest file's signature
 	err     error
 	once    sync.Once
 }
@@ -749,6 +762,10 @@ func (b *s3Body) read(p []byte) (int, error) {
 	}
 	return n, b.err
 }
+
+// Signature implements SignatureReader: the x-amz-meta-signature metadata
+// CloudTrail sets on digest files.
+func (b *s3Body) Signature() string { return b.sig }
 
 func (b *s3Body) Close() error {
 	var err error

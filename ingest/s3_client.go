@@ -42,7 +42,11 @@ type S3ClientConfig struct {
 // NewS3Client builds an S3 client from the default credential chain
 // (environment, shared config and credentials files, SSO, web identity,
 // container and instance roles), optionally assuming RoleARN.
-func NewS3Client(ctx context.Context, c S3ClientConfig) (*s3.Client, error) {
+// LoadAWSConfig loads the AWS configuration of a run: the default
+// credential chain, the profile, region and role flags, bounded retries and
+// a connection pool sized for the run. Service-specific endpoints can be set
+// with the SDK's AWS_ENDPOINT_URL_<SERVICE> variables (tests use them).
+func LoadAWSConfig(ctx context.Context, c S3ClientConfig) (aws.Config, error) {
 	attempts := c.MaxAttempts
 	if attempts <= 0 {
 		attempts = 4
@@ -84,9 +88,9 @@ func NewS3Client(ctx context.Context, c S3ClientConfig) (*s3.Client, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		if c.Profile != "" {
-			return nil, fmt.Errorf("load AWS config (profile %s): %w", c.Profile, err)
+			return aws.Config{}, fmt.Errorf("load AWS config (profile %s): %w", c.Profile, err)
 		}
-		return nil, fmt.Errorf("load AWS config: %w", err)
+		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
 	}
 	if cfg.Region == "" {
 		cfg.Region = DefaultS3Region
@@ -96,6 +100,15 @@ func NewS3Client(ctx context.Context, c S3ClientConfig) (*s3.Client, error) {
 		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, c.RoleARN, func(o *stscreds.AssumeRoleOptions) {
 			o.RoleSessionName = "rootaudit"
 		}))
+	}
+	return cfg, nil
+}
+
+// NewS3Client builds the S3 client of a run from LoadAWSConfig.
+func NewS3Client(ctx context.Context, c S3ClientConfig) (*s3.Client, error) {
+	cfg, err := LoadAWSConfig(ctx, c)
+	if err != nil {
+		return nil, err
 	}
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
 		if c.EndpointURL != "" {

@@ -29,6 +29,9 @@ type ingestOptions struct {
 	all          bool
 	retries      int
 	s3           s3Flags
+	validate     bool
+	publicKeys   string
+	strict       bool
 }
 
 // s3Flags configure s3:// sources.
@@ -92,6 +95,9 @@ corrupt file is reported and nothing of it is stored; the exit code is then 3.`,
 	f.StringVar(&o.s3.endpointURL, "endpoint-url", "", "S3 endpoint URL, for S3-compatible stores")
 	f.BoolVar(&o.s3.pathStyle, "path-style", false, "S3 path-style addressing (http://host/bucket/key), for S3-compatible stores")
 	f.StringVar(&o.s3.roleARN, "role-arn", "", "IAM role to assume (sts:AssumeRole) to read the bucket, e.g. in a log-archive account")
+	f.BoolVar(&o.validate, "validate", false, "validate log-file integrity: hash every log file while decoding it and check it against the CloudTrail digest files (read alongside; signatures verified); see `rootaudit integrity`")
+	f.StringVar(&o.publicKeys, "public-keys", "", "with --validate: JSON from `aws cloudtrail list-public-keys` (default: ask CloudTrail ListPublicKeys)")
+	f.BoolVar(&o.strict, "strict", false, "split and check every record of every file, not only files that can hold a kept record (slower)")
 	f.Int64Var(&o.maxFileBytes, "max-file-bytes", ingest.DefaultMaxFileBytes, "largest decompressed size of one file (a gzip bomb guard)")
 	f.IntVar(&o.maxRecord, "max-record-bytes", ingest.DefaultMaxRecordBytes, "largest single record")
 	return c
@@ -124,7 +130,7 @@ func runIngest(ctx context.Context, g *globalOptions, o *ingestOptions, args []s
 	}
 	var sources []ingest.Source
 	workers := o.workers
-	s3c := &s3Clients{flags: &o.s3, retries: o.retries, stderr: g.stderr}
+	s3c := &s3Clients{flags: &o.s3, retries: o.retries, stderr: g.stderr, digests: o.validate}
 	for _, a := range args {
 		src, err := sourceFor(ctx, s3c, a)
 		if err != nil {
@@ -142,9 +148,15 @@ func runIngest(ctx context.Context, g *globalOptions, o *ingestOptions, args []s
 		return err
 	}
 	defer db.Close()
+	var keys ingest.PublicKeys
+	if o.validate {
+		if keys, err = publicKeys(ctx, o, s3c, win); err != nil {
+			return err
+		}
+	}
 	loader, err := query.NewLoader(ctx, db, query.RunInfo{
 		Version: version, Command: "rootaudit " + strings.Join(g.args, " "), Sources: strings.Join(args, " "),
-		Since: win.Since, Until: win.Until,
+		Since: win.Since, Until: win.Until, Validate: o.validate,
 	})
 	if err != nil {
 		return err
@@ -153,7 +165,8 @@ func runIngest(ctx context.Context, g *globalOptions, o *ingestOptions, args []s
 	start := time.Now()
 	stopProgress := startProgress(g, stats)
 	runErr := ingest.Run(ctx, sources, ingest.RunOptions{
-		Options: ingest.Options{MaxFileBytes: o.maxFileBytes, MaxRecordBytes: o.maxRecord},
+		Options: ingest.Options{MaxFileBytes: o.maxFileBytes, MaxRecordBytes: o.maxRecord, Strict: o.strict,
+			Hash: o.validate, Digests: o.validate, Keys: keys},
 		Filter:  filter,
 		Workers: workers,
 		Done:    loader.Done,
@@ -199,6 +212,22 @@ func runIngest(ctx context.Context, g *globalOptions, o *ingestOptions, args []s
 	if finErr != nil {
 		return finErr
 	}
+	if o.validate {
+		if err := db.UpdateIntegrity(ctx); err != nil {
+			return err
+		}
+		in, err := db.Integrity(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stderr, "ingest: integrity: %s\n", integritySummary(in))
+		if n := stats.Failed.Load(); n > 0 {
+			return partialError{n}
+		}
+		if len(in.Failures) > 0 {
+			return findingsError{fmt.Sprintf("integrity: %d log file(s) or digest(s) failed validation; see `rootaudit integrity`", len(in.Failures))}
+		}
+	}
 	if n := stats.Failed.Load(); n > 0 {
 		return partialError{n}
 	}
@@ -219,14 +248,62 @@ func sourceFor(ctx context.Context, s3c *s3Clients, arg string) (ingest.Source, 
 	return &ingest.Local{Path: arg}, nil
 }
 
+// publicKeys loads the digest-signing keys: from --public-keys, else from
+// CloudTrail ListPublicKeys with the run's AWS configuration. Without keys,
+// validation still checks hashes and chains; signatures are then reported
+// as no-key.
+func publicKeys(ctx context.Context, o *ingestOptions, s3c *s3Clients, win query.Window) (ingest.PublicKeys, error) {
+	if o.publicKeys != "" {
+		keys, err := ingest.ReadPublicKeys(o.publicKeys)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		return keys, nil
+	}
+	cfg, err := ingest.LoadAWSConfig(ctx, s3c.clientConfig())
+	if err != nil {
+		return nil, fmt.Errorf("--validate: %w", err)
+	}
+	from, to := win.Since, win.Until
+	if !from.IsZero() {
+		from = from.Add(-2 * ingest.DayMargin)
+	}
+	keys, err := ingest.FetchPublicKeys(ctx, cfg, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("--validate: %w", err)
+	}
+	return keys, nil
+}
+
+// integritySummary is the one-line integrity result of an ingest.
+func integritySummary(in *query.Integrity) string {
+	var parts []string
+	for _, c := range in.Summary {
+		parts = append(parts, fmt.Sprintf("%s %s %d", c.Kind, c.Status, c.Files))
+	}
+	return strings.Join(parts, ", ") + fmt.Sprintf("; %d failure(s) (see `rootaudit integrity`)", len(in.Failures))
+}
+
 // s3Clients builds one S3 client per run (and one more per bucket that
 // lives in another region).
 type s3Clients struct {
 	flags    *s3Flags
 	retries  int // --retries, for listing pages too
 	stderr   io.Writer
+	digests  bool // list CloudTrail-Digest/ too (--validate)
 	base     *s3.Client
 	byRegion map[string]*s3.Client
+}
+
+func (c *s3Clients) clientConfig() ingest.S3ClientConfig {
+	return ingest.S3ClientConfig{
+		Profile:     c.flags.profile,
+		Region:      c.flags.region,
+		EndpointURL: c.flags.endpointURL,
+		PathStyle:   c.flags.pathStyle,
+		RoleARN:     c.flags.roleARN,
+		MaxConns:    c.flags.concurrency + c.flags.listConcurrency,
+	}
 }
 
 func (c *s3Clients) source(ctx context.Context, arg string) (ingest.Source, error) {
@@ -235,20 +312,13 @@ func (c *s3Clients) source(ctx context.Context, arg string) (ingest.Source, erro
 		return nil, usageError{fmt.Errorf("source %w", err)}
 	}
 	if c.base == nil {
-		c.base, err = ingest.NewS3Client(ctx, ingest.S3ClientConfig{
-			Profile:     c.flags.profile,
-			Region:      c.flags.region,
-			EndpointURL: c.flags.endpointURL,
-			PathStyle:   c.flags.pathStyle,
-			RoleARN:     c.flags.roleARN,
-			MaxConns:    c.flags.concurrency + c.flags.listConcurrency,
-		})
+		c.base, err = ingest.NewS3Client(ctx, c.clientConfig())
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", arg, err)
 		}
 		c.byRegion = map[string]*s3.Client{c.base.Options().Region: c.base}
 	}
-	opts := ingest.S3Options{ListConcurrency: c.flags.listConcurrency, RequestTimeout: c.flags.requestTimeout, ListRetries: c.retries}
+	opts := ingest.S3Options{ListConcurrency: c.flags.listConcurrency, RequestTimeout: c.flags.requestTimeout, ListRetries: c.retries, Digests: c.digests}
 	if c.retries == 0 {
 		opts.ListRetries = -1 // none
 	}

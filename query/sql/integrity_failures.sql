@@ -1,9 +1,16 @@
 -- integrity_failures: every log file that is not valid (when validation
--- ran), every digest whose signature is not valid, and every chain gap.
+-- ran), every log file a digest lists that was never read (deleted?), every
+-- digest whose signature is not valid, and every chain gap.
 SELECT source, 'log' AS kind, integrity AS status,
        coalesce(account_id, '') || ' ' || coalesce(region, '') || ' ' || coalesce(CAST(delivery_day AS VARCHAR), '') AS detail
 FROM ingested_files
 WHERE kind = 'log' AND status = 'ok' AND integrity NOT IN ('valid', 'not-validated')
+UNION ALL
+SELECT DISTINCT 's3://' || coalesce(l.s3_bucket, '') || '/' || l.s3_object, 'log', 'missing', 'listed in ' || l.digest_source
+FROM digest_log_files l
+WHERE NOT EXISTS (
+    SELECT 1 FROM ingested_files f
+    WHERE f.kind = 'log' AND substr(f.source, strpos(f.source, 'AWSLogs/')) = substr(l.s3_object, strpos(l.s3_object, 'AWSLogs/')))
 UNION ALL
 SELECT source, 'digest', 'signature-' || signature_status, coalesce(digest_s3_object, '')
 FROM digest_files WHERE signature_status <> 'valid'

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/rootaudit/rootaudit/fixtures"
+	"github.com/rootaudit/rootaudit/query"
+)
+
+// signedTrail generates a small trail and signs its digests with a fresh
+// test key; it returns the directory and the list-public-keys JSON.
+func signedTrail(t *testing.T) (string, []byte) {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := fixtures.Generate(context.Background(), dir, fixtures.Config{Seed: 11, TargetBytes: 400 << 10}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := fixtures.SignDigests(dir, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, keys
+}
+
+func files(t *testing.T, dir, folder string) []string {
+	var out []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.Contains(p, "/"+folder+"/") && strings.HasSuffix(p, ".json.gz") {
+			out = append(out, p)
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out
+}
+
+// TestValidateCleanTrail: every log file of an untouched signed trail is
+// valid, every digest verifies and chains.
+func TestValidateCleanTrail(t *testing.T) {
+	dir, keys := signedTrail(t)
+	kf := filepath.Join(t.TempDir(), "keys.json")
+	os.WriteFile(kf, keys, 0o644)
+	db := filepath.Join(t.TempDir(), "v.duckdb")
+	_, stderr, code := runCLI(t, "ingest", "--db", db, "--all", "-q", "--validate", "--public-keys", kf, dir)
+	if code != 0 {
+		t.Fatalf("ingest --validate exit %d: %s", code, stderr)
+	}
+	out, stderr, code := runCLI(t, "integrity", "--db", db, "--format", "json")
+	if code != 0 {
+		t.Fatalf("integrity exit %d: %s\n%s", code, stderr, out)
+	}
+	var in query.Integrity
+	json.Unmarshal([]byte(out), &in)
+	for _, c := range in.Summary {
+		if c.Kind == "log" && c.Status != "valid" || c.Kind == "digest-signature" && c.Status != "valid" || c.Kind == "digest-chain" && c.Status != "ok" && c.Status != "first" {
+			t.Errorf("clean trail: %+v", c)
+		}
+	}
+}
+
+// TestValidateFindsTampering plants a tampered log file, a deleted log
+// file, a deleted digest and a bad signature, and serves the public key
+// from a loopback CloudTrail ListPublicKeys fake.
+func TestValidateFindsTampering(t *testing.T) {
+	dir, keys := signedTrail(t)
+	logs, digests := files(t, dir, "CloudTrail"), files(t, dir, "CloudTrail-Digest")
+	if len(logs) < 10 || len(digests) < 10 {
+		t.Fatalf("trail too small: %d logs, %d digests", len(logs), len(digests))
+	}
+	tampered, deleted := logs[3], logs[7]
+	os.WriteFile(tampered, gzipped(`{"Records":[]}`), 0o644)
+	os.Remove(deleted)
+	// The digest deleted and the digest with a bad signature must not be
+	// the ones covering the two files above.
+	var goneDigest, badSig string
+	for _, d := range digests {
+		day := filepath.Dir(strings.Replace(d, "CloudTrail-Digest", "CloudTrail", 1))
+		if filepath.Dir(tampered) == day || filepath.Dir(deleted) == day {
+			continue
+		}
+		if goneDigest == "" {
+			goneDigest = d
+		} else if badSig == "" && filepath.Dir(filepath.Dir(d)) != filepath.Dir(filepath.Dir(goneDigest)) {
+			badSig = d
+		}
+	}
+	os.Remove(goneDigest)
+	os.Remove(goneDigest + ".sig")
+	os.WriteFile(badSig+".sig", []byte(strings.Repeat("ab", 256)), 0o644)
+
+	// ListPublicKeys served on loopback.
+	var doc struct{ PublicKeyList []map[string]string }
+	json.Unmarshal(keys, &doc)
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".ListPublicKeys") {
+			http.Error(w, `{"__type":"UnknownOperationException"}`, 400)
+			return
+		}
+		calls++
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		k := doc.PublicKeyList[0]
+		json.NewEncoder(w).Encode(map[string]any{"PublicKeyList": []map[string]any{{
+			"Fingerprint": k["Fingerprint"], "Value": k["Value"], "ValidityStartTime": 1577836800, "ValidityEndTime": 1893456000}}})
+	}))
+	defer srv.Close()
+	t.Setenv("AWS_ENDPOINT_URL_CLOUDTRAIL", srv.URL)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+	db := filepath.Join(t.TempDir(), "v.duckdb")
+	_, stderr, code := runCLI(t, "ingest", "--db", db, "--all", "-q", "--validate", dir)
+	if code != exitFindings {
+		t.Fatalf("ingest --validate of a tampered trail: exit %d, want %d: %s", code, exitFindings, stderr)
+	}
+	if calls == 0 {
+		t.Fatal("ListPublicKeys was never called")
+	}
+	out, _, code := runCLI(t, "integrity", "--db", db, "--format", "json")
+	if code != exitFindings {
+		t.Fatalf("integrity exit %d, want %d", code, exitFindings)
+	}
+	var in query.Integrity
+	if err := json.Unmarshal([]byte(out), &in); err != nil {
+		t.Fatal(err)
+	}
+	has := func(status, suffix string) bool {
+		for _, f := range in.Failures {
+			if f.Status == status && strings.HasSuffix(f.Source, suffix) {
+				return true
+			}
+		}
+		return false
+	}
+	rel := func(p string) string { return p[strings.Index(p, "AWSLogs/"):] }
+	for _, c := range []struct{ status, file string }{
+		{"hash-mismatch", rel(tampered)},
+		{"missing", rel(deleted)},
+		{"signature-invalid", rel(badSig)},
+	} {
+		if !has(c.status, c.file) {
+			t.Errorf("no %s failure for %s in %+v", c.status, c.file, in.Failures)
+		}
+	}
+	gap, missing := false, false
+	for _, f := range in.Failures {
+		if f.Status == "chain-gap" && strings.Contains(f.Detail, rel(goneDigest)) {
+			gap = true
+		}
+		if f.Status == "digest-missing" && filepath.Dir(rel(f.Source)) == filepath.Dir(strings.Replace(rel(goneDigest), "CloudTrail-Digest", "CloudTrail", 1)) {
+			missing = true
+		}
+	}
+	if !gap || !missing {
+		t.Errorf("deleted digest %s: chain gap reported %v, its logs digest-missing %v\n%+v", rel(goneDigest), gap, missing, in.Failures)
+	}
+	valid := 0
+	for _, c := range in.Summary {
+		if c.Kind == "log" && c.Status == "valid" {
+			valid = int(c.Files)
+		}
+	}
+	if valid < len(logs)/2 {
+		t.Errorf("only %d of %d log files valid", valid, len(logs))
+	}
+}
