@@ -38,6 +38,18 @@ fuzz:
 # The whole suite: formatting, vet, unit and integration tests, short fuzzing.
 test: vet unit fuzz
 
+# The performance table of docs/performance.md: a generated trail (cached
+# under .cache/bench), the decompression floor T, rootaudit ingest local,
+# --validate, S3 through loopback versitygw, DuckDB read_json and jq, medians
+# of BENCH_RUNS runs with peak RSS; then the report commands on 1e6 events.
+BENCH_SIZE ?= 1200MB
+BENCH_BIG  ?=
+BENCH_RUNS ?= 3
+bench: build
+	@command -v versitygw >/dev/null 2>&1 || $(GO) install $(VERSITYGW)
+	$(GO) run ./internal/benchrun -size $(BENCH_SIZE) -runs $(BENCH_RUNS) $(if $(BENCH_BIG),-big $(BENCH_BIG)) -rootaudit $(BIN)
+	$(GO) test -run '^$$' -bench . -benchtime 5x ./ingest
+
 # Tools the tests need that Go modules do not bring: a real S3 server.
 ci-deps:
 	@command -v versitygw >/dev/null 2>&1 || $(GO) install $(VERSITYGW)

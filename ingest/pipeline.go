@@ -45,7 +45,7 @@ type Stats struct {
 // Run lists every source, decodes the files on opts.Workers goroutines and
 // hands each FileResult to sink on the calling goroutine, so the sink (the
 // single database writer) needs no locking. Channels are bounded: at most
-// about 2×Workers results are in memory at once. Run returns the first
+// about 5×Workers+64 results are in memory at once. Run returns the first
 // listing or sink error, or ctx's error when cancelled; per-file problems
 // are results, not errors.
 func Run(ctx context.Context, sources []Source, opts RunOptions, sink func(FileResult) error) error {
@@ -61,7 +61,10 @@ func Run(ctx context.Context, sources []Source, opts RunOptions, sink func(FileR
 	defer cancel()
 	g, gctx := errgroup.WithContext(runCtx)
 	refs := make(chan FileRef, 4*workers)
-	results := make(chan FileResult, workers)
+	// Room for the results produced while the writer commits a batch (tens
+	// of milliseconds), so decoders do not stall on it. Results are small:
+	// counts plus the few kept events of a file.
+	results := make(chan FileResult, 4*workers+64)
 
 	g.Go(func() error {
 		defer close(refs)
