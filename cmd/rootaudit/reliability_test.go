@@ -234,3 +234,39 @@ func TestDiskFull(t *testing.T) {
 		t.Fatalf("events after the rerun differ from a clean load:\n got %s\nwant %s", got, want)
 	}
 }
+
+// TestWorksWithoutNetwork runs ingest and the reports inside a network
+// namespace with no interface but loopback (unshare -n): a local run must
+// need no network at all (DuckDB extension autoinstall/autoload are off).
+func TestWorksWithoutNetwork(t *testing.T) {
+	unshare, err := exec.LookPath("unshare")
+	if err != nil || os.Geteuid() != 0 {
+		t.Skip("needs root and unshare")
+	}
+	db := filepath.Join(t.TempDir(), "offline.duckdb")
+	sample := filepath.Join(sampleDir, "trail")
+	for _, args := range [][]string{
+		{"ingest", "--db", db, "--all", "-q", "--validate", "--public-keys", filepath.Join(t.TempDir(), "none.json"), sample},
+		{"ingest", "--db", db, "--all", "-q", sample},
+		{"inventory", "--db", db, "--since", sampleSince, "--until", sampleUntil},
+		{"sessions", "--db", db, "--since", sampleSince, "--until", sampleUntil},
+		{"status", "--db", db},
+	} {
+		if args[len(args)-2] == "--public-keys" || strings.Contains(strings.Join(args, " "), "none.json") {
+			// --validate with an unreadable key file must fail fast and
+			// clearly, not try the network: a usage error.
+			os.WriteFile(args[7], []byte("{"), 0o644)
+		}
+		cmd := exec.Command(unshare, "-n", os.Args[0], "-test.run=^TestHelperChild$")
+		cmd.Env = append(os.Environ(), "ROOTAUDIT_CHILD=1", "ROOTAUDIT_ARGS="+strings.Join(args, "\x1f"))
+		out, _ := cmd.CombinedOutput()
+		code := cmd.ProcessState.ExitCode()
+		want := exitOK
+		if strings.Contains(strings.Join(args, " "), "none.json") {
+			want = exitUsage
+		}
+		if code != want {
+			t.Errorf("%s offline: exit %d, want %d\n%s", args[0], code, want, out)
+		}
+	}
+}
