@@ -95,8 +95,8 @@ var (
 
 // Candidate is the cheap byte-level test: it reports whether raw JSON (a
 // record or a whole file) could hold a record that rootaudit keeps. Every
-// kept shape has "Root" in a decisive place: the identity type is the
-// string "Root" (quoted on both sides), the call is AssumeRoot, or it is an
+// kept shape has "Root" in a decisive place: a "type" key has the string
+// value "Root" (userIdentity.type), the call is AssumeRoot, or it is an
 // Enable/DisableOrganizationsRoot… switch; organizations:EnableAWSServiceAccess
 // is caught by "ServiceAccess", and any \u escape (JSON may spell a letter
 // that way; CloudTrail does not) makes the input a candidate too. Decoys
@@ -112,7 +112,7 @@ func Candidate(b []byte) bool {
 		}
 		k := i + j
 		switch {
-		case k > 0 && b[k-1] == '"' && k+4 < len(b) && b[k+4] == '"':
+		case k > 0 && b[k-1] == '"' && k+4 < len(b) && b[k+4] == '"' && typeKeyBefore(b, k-1):
 			return true
 		case k >= 6 && string(b[k-6:k]) == "Assume":
 			return true
@@ -122,6 +122,26 @@ func Candidate(b []byte) bool {
 		i = k + len(needleRoot)
 	}
 	return bytes.Contains(b, needleService) || bytes.Contains(b, needleEscape)
+}
+
+// typeKeyBefore reports whether the string value whose opening quote is at
+// q is the value of a "type" key (`"type"`, white space, ':', white space,
+// then the quote), or of a "userIdentity" key (a malformed identity must
+// reach the decoder to be reported). A role or user that is merely named
+// Root is not.
+func typeKeyBefore(b []byte, q int) bool {
+	i := q - 1
+	for i >= 0 && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i--
+	}
+	if i < 0 || b[i] != ':' {
+		return false
+	}
+	i--
+	for i >= 0 && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i--
+	}
+	return i >= 5 && string(b[i-5:i+1]) == `"type"` || i >= 13 && string(b[i-13:i+1]) == `"userIdentity"`
 }
 
 // orgSwitches are the organization-level switches of REFERENCE.md §4.4.

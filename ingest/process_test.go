@@ -44,7 +44,7 @@ func TestProcessHostileFiles(t *testing.T) {
 		{"truncated gzip", good[:len(good)-12], "truncated"},
 		{"corrupt gzip", append(append([]byte{}, good[:20]...), bytes.Repeat([]byte{0xff}, 40)...), ""},
 		{"bomb", bomb, "exceeds the limit"},
-		{"invalid json", gz(t, []byte(`{"Records":[{"eventID":"Root" "x"}]}`)), "invalid JSON"},
+		{"invalid json", gz(t, []byte(`{"Records":[{"userIdentity":{"type":"Root"} "x"}]}`)), "invalid JSON"},
 		{"records not array", gz(t, []byte(`{"Records":"Root"}`)), "not an array"},
 		{"record not object", gz(t, []byte(`{"Records":[1]}`)), "not a JSON object"},
 		{"identity a string", gz(t, []byte(`{"Records":[{"eventID":"1","userIdentity":"Root"}]}`)), "userIdentity is string"},

@@ -108,6 +108,12 @@ func open(ctx context.Context, path string, readOnly bool) (*DB, error) {
 	if err == nil {
 		err = sdb.PingContext(ctx)
 	}
+	if err == nil {
+		// Times are UTC everywhere: Go passes time.Time parameters as
+		// TIMESTAMPTZ, and without this a cast to DATE or TIMESTAMP would
+		// use the machine's time zone.
+		_, err = sdb.ExecContext(ctx, "SET GLOBAL TimeZone = 'UTC'")
+	}
 	if err != nil {
 		if sdb != nil {
 			sdb.Close()
