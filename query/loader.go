@@ -22,9 +22,9 @@ var commitBatchSQL string
 // commit in one transaction; each file is all-or-nothing because a
 // FileResult is complete before it is added.
 const (
-	batchFiles  = 2000
+	batchFiles  = 10000
 	batchEvents = 20000
-	batchAge    = 2 * time.Second
+	batchAge    = 3 * time.Second
 )
 
 // RunInfo describes an ingest run for the runs table.
