@@ -24,7 +24,7 @@ var commitBatchSQL string
 const (
 	batchFiles  = 10000
 	batchEvents = 20000
-	batchAge    = 3 * time.Second
+	batchAge    = 2 * time.Second
 )
 
 // RunInfo describes an ingest run for the runs table.
@@ -72,7 +72,9 @@ func NewLoader(ctx context.Context, db *DB, run RunInfo) (*Loader, error) {
 	}
 	l := &Loader{db: db, conn: conn, seed: maphash.MakeSeed(), done: map[[16]byte]uint64{}, now: func() time.Time { return time.Now().UTC() }}
 	for _, q := range []string{
-		`CREATE OR REPLACE TEMP TABLE stage_events AS SELECT * FROM events LIMIT 0`,
+		// raw is staged as text: the Appender would JSON-encode a Go string
+		// into a JSON column (a string holding the record, not the record).
+		`CREATE OR REPLACE TEMP TABLE stage_events AS SELECT * REPLACE (CAST(raw AS VARCHAR) AS raw) FROM events LIMIT 0`,
 		`CREATE OR REPLACE TEMP TABLE stage_files AS SELECT * FROM ingested_files LIMIT 0`,
 		`CREATE OR REPLACE TEMP TABLE stage_digests AS SELECT * FROM digest_files LIMIT 0`,
 		`CREATE OR REPLACE TEMP TABLE stage_digest_logs AS SELECT * FROM digest_log_files LIMIT 0`,

@@ -136,6 +136,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		newPlanCommand(opts),
 		newCheckCommand(opts),
 		newIntegrityCommand(opts),
+		newSQLCommand(opts),
+		newExportCommand(opts),
+		newEvidenceCommand(opts),
+		newVerifyCommand(opts),
 	)
 	err := root.ExecuteContext(ctx)
 	if err != nil && ctx.Err() != nil && !errors.Is(err, errSilent) {

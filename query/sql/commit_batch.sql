@@ -2,7 +2,7 @@
 -- Loader.Commit). Duplicate event_ids keep the copy from the lexically
 -- smallest source file, so the result is independent of read order.
 INSERT INTO events
-SELECT * FROM stage_events
+SELECT * REPLACE (CAST(raw AS JSON) AS raw) FROM stage_events
 QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY source_file) = 1
 ON CONFLICT (event_id) DO UPDATE SET
     event_time = excluded.event_time, event_version = excluded.event_version,
