@@ -138,6 +138,10 @@ func (db *DB) Sessions(ctx context.Context, f SessionFilter) ([]Session, error) 
 	for i := range out {
 		out[i].Findings = findings(&out[i], approved, inOrg)
 	}
+	// Sessions opened by `rootaudit verify` (recorded in credential_audits).
+	if err := db.markAuditSweeps(ctx, f.Since, f.Until, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
