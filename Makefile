@@ -50,9 +50,12 @@ bench: build
 	$(GO) run ./internal/benchrun -size $(BENCH_SIZE) -runs $(BENCH_RUNS) $(if $(BENCH_BIG),-big $(BENCH_BIG)) -rootaudit $(BIN)
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./ingest
 
-# Tools the tests need that Go modules do not bring: a real S3 server.
+# Tools the tests need that Go modules do not bring: a real S3 server
+# (versitygw, through the Go module proxy) and headless Chromium for the
+# evidence-pack browser test (Debian's package; needs root, as CI is).
 ci-deps:
-	@command -v versitygw >/dev/null 2>&1 || $(GO) install $(VERSITYGW)
+	@command -v versitygw >/dev/null 2>&1 || test -x "$$($(GO) env GOPATH)/bin/versitygw" || $(GO) install $(VERSITYGW)
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
 clean:
 	rm -rf bin $(DEMO)

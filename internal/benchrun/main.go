@@ -158,7 +158,14 @@ func bench() error {
 		}},
 		{"rootaudit ingest --workers 1 (local)", ingestArgs("--workers", "1", dir)},
 	}
-	if gw, err := exec.LookPath(*s3gw); err == nil {
+	gw, err := exec.LookPath(*s3gw)
+	if err != nil {
+		// `go install` puts it in GOPATH/bin, which may not be on PATH.
+		if out, gerr := exec.Command("go", "env", "GOPATH").Output(); gerr == nil {
+			gw, err = exec.LookPath(filepath.Join(strings.TrimSpace(string(out)), "bin", "versitygw"))
+		}
+	}
+	if err == nil {
 		endpoint, stop, err := startS3(gw, *cache, dir)
 		if err != nil {
 			return err
