@@ -34,3 +34,21 @@ func TestNoNetworkFromDuckDB(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionsAreUTC: whatever the machine's zone, every connection works
+// in UTC (time.Time parameters arrive as TIMESTAMPTZ; casts must not shift).
+func TestSessionsAreUTC(t *testing.T) {
+	t.Setenv("TZ", "America/New_York")
+	db := openTemp(t)
+	for i := 0; i < 3; i++ { // several pooled connections
+		var tz string
+		var day string
+		ts := time.Date(2026, 1, 5, 2, 0, 0, 0, time.UTC)
+		if err := db.QueryRow(`SELECT current_setting('TimeZone'), CAST(CAST($1 AS DATE) AS VARCHAR)`, ts).Scan(&tz, &day); err != nil {
+			t.Fatal(err)
+		}
+		if tz != "UTC" || day != "2026-01-05" {
+			t.Fatalf("TimeZone %q, 02:00 UTC cast to date %s", tz, day)
+		}
+	}
+}
