@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -32,6 +34,7 @@ type ingestOptions struct {
 	validate     bool
 	publicKeys   string
 	strict       bool
+	api          apiFlags
 }
 
 // s3Flags configure s3:// sources.
@@ -63,10 +66,15 @@ func newIngestCommand(g *globalOptions) *cobra.Command {
 AssumeRoot call and the organization-level root-access switches.
 
 SOURCE is a directory (walked for AWSLogs/[o-ORG/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/*.json.gz),
-a single .json.gz or .json file, or s3://BUCKET[/PREFIX] (an organization or
-single-account trail, or one object). From S3, only the delivery-day folders
-inside --since/--until (plus a day each side) of the accounts and regions
-asked for are listed, and objects are streamed straight into the decoder.
+a single .json.gz or .json file, s3://BUCKET[/PREFIX] (an organization or
+single-account trail, or one object), lookup://[REGION,…] (the CloudTrail
+event history of the last 90 days through LookupEvents, every region by
+default; other accounts with --role-name and --accounts), or
+athena://WORKGROUP/DATABASE?table=T[&create=true&bucket=s3://…/AWSLogs/o-…/]
+(the filter pushed down to Athena); see docs/sources.md. From S3, only the
+delivery-day folders inside --since/--until (plus a day each side) of the
+accounts and regions asked for are listed, and objects are streamed straight
+into the decoder.
 Credentials come from the default AWS chain (environment, shared config,
 SSO, instance or container role), --profile, or --role-arn; the IAM policy
 ingest needs is in docs/iam.md.
@@ -87,7 +95,7 @@ corrupt file is reported and nothing of it is stored; the exit code is then 3.`,
 	f.StringSliceVar(&o.regions, "region", nil, "only these regions (comma-separated or repeated)")
 	f.IntVar(&o.workers, "workers", runtime.NumCPU(), "local files decoded at once")
 	f.IntVar(&o.retries, "retries", 5, "times a file is read again from the start (or an S3 listing page requested again) after a transient failure: throttling, 5xx, a reset or stalled connection")
-	f.IntVar(&o.s3.concurrency, "concurrency", defaultS3Concurrency(), "S3 objects fetched and decoded at once (used instead of --workers when a source is s3://)")
+	f.IntVar(&o.s3.concurrency, "concurrency", defaultS3Concurrency(), "S3 objects fetched and decoded at once (used instead of --workers when a source is s3://); also the lookup:// and athena:// virtual files read at once")
 	f.IntVar(&o.s3.listConcurrency, "list-concurrency", ingest.DefaultS3ListConcurrency, "S3 listing requests at once")
 	f.DurationVar(&o.s3.requestTimeout, "request-timeout", ingest.DefaultS3RequestTimeout, "S3: longest wait for a response's first byte or between bytes of a body (a stall is retried)")
 	f.StringVar(&o.s3.profile, "profile", "", "AWS shared config profile (default: AWS_PROFILE or default)")
@@ -98,6 +106,8 @@ corrupt file is reported and nothing of it is stored; the exit code is then 3.`,
 	f.BoolVar(&o.validate, "validate", false, "validate log-file integrity: hash every log file while decoding it and check it against the CloudTrail digest files (read alongside; signatures verified); see `rootaudit integrity`")
 	f.StringVar(&o.publicKeys, "public-keys", "", "with --validate: JSON from `aws cloudtrail list-public-keys` (default: ask CloudTrail ListPublicKeys)")
 	f.BoolVar(&o.strict, "strict", false, "split and check every record of every file, not only files that can hold a kept record (slower)")
+	f.StringVar(&o.api.roleName, "role-name", "", "lookup://: IAM role assumed (sts:AssumeRole) in every account but the caller's, to read their event history")
+	f.StringVar(&o.api.accountsFile, "accounts", "", "`FILE` of aws organizations list-accounts JSON: lookup:// reads these (active) accounts with --role-name; athena:// queries these accounts")
 	f.Int64Var(&o.maxFileBytes, "max-file-bytes", ingest.DefaultMaxFileBytes, "largest decompressed size of one file (a gzip bomb guard)")
 	f.IntVar(&o.maxRecord, "max-record-bytes", ingest.DefaultMaxRecordBytes, "largest single record")
 	return c
@@ -130,15 +140,18 @@ func runIngest(ctx context.Context, g *globalOptions, o *ingestOptions, args []s
 	}
 	var sources []ingest.Source
 	workers := o.workers
-	s3c := &s3Clients{flags: &o.s3, retries: o.retries, stderr: g.stderr, digests: o.validate}
+	s3c := &s3Clients{flags: &o.s3, retries: o.retries, stderr: g.stderr, digests: o.validate,
+		api: &apiSources{flags: &o.api, accounts: accts}}
 	for _, a := range args {
 		src, err := sourceFor(ctx, s3c, a)
 		if err != nil {
 			return err
 		}
-		if _, ok := src.(*ingest.S3Source); ok {
-			// Fetching is mostly waiting on the network: the S3 knob is
-			// the number of objects in flight, each decoded as it streams.
+		switch src.(type) {
+		case *ingest.S3Source, *ingest.LookupSource, *ingest.AthenaSource:
+			// Fetching is mostly waiting on the network (or on an API's
+			// rate limit): the knob is the number of files in flight, each
+			// decoded as it streams.
 			workers = max(workers, o.s3.concurrency)
 		}
 		sources = append(sources, src)
@@ -198,9 +211,12 @@ func runIngest(ctx context.Context, g *globalOptions, o *ingestOptions, args []s
 		stats.Records.Load(), stats.Kept.Load(), stats.Skipped.Load(), stats.Failed.Load(),
 		el.Round(time.Millisecond), mb/el.Seconds(), map[bool]string{true: " (interrupted: rerun to resume)", false: ""}[status == "interrupted"])
 	for _, src := range sources {
-		if s3src, ok := src.(*ingest.S3Source); ok {
+		switch s := src.(type) {
+		case *ingest.S3Source:
 			fmt.Fprintf(g.stderr, "ingest: %s: %d list requests, %d day prefixes, %d log objects\n",
-				s3src, s3src.Stats.Requests.Load(), s3src.Stats.DayPrefixes.Load(), s3src.Stats.Objects.Load())
+				s, s.Stats.Requests.Load(), s.Stats.DayPrefixes.Load(), s.Stats.Objects.Load())
+		case *ingest.LookupSource, *ingest.AthenaSource:
+			fmt.Fprintf(g.stderr, "ingest: %s\n", apiSourceSummary(s))
 		}
 	}
 	if runErr != nil {
@@ -240,12 +256,147 @@ func sourceFor(ctx context.Context, s3c *s3Clients, arg string) (ingest.Source, 
 	case strings.HasPrefix(arg, "s3://"):
 		return s3c.source(ctx, arg)
 	case strings.HasPrefix(arg, "lookup://"), strings.HasPrefix(arg, "athena://"):
-		return nil, usageError{fmt.Errorf("source %s: this build reads local directories and files and s3:// URLs only", arg)}
+		if s3c.digests {
+			return nil, usageError{fmt.Errorf("source %s: --validate checks log files against CloudTrail digests; API sources have none", arg)}
+		}
+		if s3c.api == nil {
+			s3c.api = &apiSources{flags: &apiFlags{}}
+		}
+		if strings.HasPrefix(arg, "lookup://") {
+			return s3c.api.lookup(ctx, s3c, arg)
+		}
+		return s3c.api.athena(ctx, s3c, arg)
 	}
 	if _, err := os.Stat(arg); err != nil {
 		return nil, usageError{fmt.Errorf("source %s: %w", arg, errors.Unwrap(err))}
 	}
 	return &ingest.Local{Path: arg}, nil
+}
+
+// apiFlags configure the lookup:// and athena:// sources.
+type apiFlags struct {
+	roleName     string // --role-name
+	accountsFile string // --accounts
+}
+
+// apiSources builds lookup:// and athena:// sources on one AWS
+// configuration per run (the S3 flags --profile, --aws-region and
+// --role-arn apply to them too).
+type apiSources struct {
+	flags    *apiFlags
+	accounts []string // --account
+	cfg      *aws.Config
+	org      []ingest.OrgAccount
+	orgRead  bool
+}
+
+func (a *apiSources) config(ctx context.Context, s3c *s3Clients) (aws.Config, error) {
+	if a.cfg == nil {
+		cfg, err := ingest.LoadAWSConfig(ctx, s3c.clientConfig())
+		if err != nil {
+			return aws.Config{}, err
+		}
+		a.cfg = &cfg
+	}
+	return *a.cfg, nil
+}
+
+// orgAccounts reads --accounts once.
+func (a *apiSources) orgAccounts() ([]ingest.OrgAccount, error) {
+	if !a.orgRead && a.flags.accountsFile != "" {
+		org, err := ingest.ReadOrgAccounts(a.flags.accountsFile)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--accounts: %w", err)}
+		}
+		a.org, a.orgRead = org, true
+	}
+	return a.org, nil
+}
+
+// lookup builds a lookup://[REGION,…] source. Without --role-name it reads
+// the caller's account; with it, the active accounts of --accounts (or the
+// --account IDs), assuming the role in each but the caller's.
+func (a *apiSources) lookup(ctx context.Context, s3c *s3Clients, arg string) (ingest.Source, error) {
+	regions, err := ingest.ParseLookupURL(arg)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("source %w", err)}
+	}
+	opts := ingest.LookupOptions{Regions: regions, RoleName: a.flags.roleName, Retries: s3c.retries}
+	switch {
+	case a.flags.roleName == "" && a.flags.accountsFile != "":
+		return nil, usageError{fmt.Errorf("source %s: --accounts needs --role-name, the role to assume in each account", arg)}
+	case a.flags.roleName != "" && a.flags.accountsFile != "":
+		org, err := a.orgAccounts()
+		if err != nil {
+			return nil, err
+		}
+		opts.Accounts = []string{}
+		for _, acct := range org {
+			if st := strings.ToUpper(acct.Status); st == "" || st == "ACTIVE" {
+				opts.Accounts = append(opts.Accounts, acct.ID)
+			}
+		}
+	case a.flags.roleName != "":
+		if len(a.accounts) == 0 {
+			return nil, usageError{fmt.Errorf("source %s: --role-name needs the accounts to read: --accounts FILE or --account ID,…", arg)}
+		}
+		opts.Accounts = a.accounts
+	}
+	cfg, err := a.config(ctx, s3c)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", arg, err)
+	}
+	src, err := ingest.NewLookupSource(ctx, cfg, opts)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", arg, err)
+	}
+	return src, nil
+}
+
+// athena builds an athena://WORKGROUP/DATABASE?… source; --accounts names
+// the accounts queried (every status: a closed account's logs remain).
+func (a *apiSources) athena(ctx context.Context, s3c *s3Clients, arg string) (ingest.Source, error) {
+	u, err := ingest.ParseAthenaURL(arg)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("source %w", err)}
+	}
+	var opts ingest.AthenaOptions
+	opts.Retries = s3c.retries
+	org, err := a.orgAccounts()
+	if err != nil {
+		return nil, err
+	}
+	for _, acct := range org {
+		opts.Accounts = append(opts.Accounts, acct.ID)
+	}
+	cfg, err := a.config(ctx, s3c)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", arg, err)
+	}
+	src, err := ingest.NewAthenaSource(ctx, athena.NewFromConfig(cfg), u, opts)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", arg, err)
+	}
+	return src, nil
+}
+
+// athenaPricePerTB is Athena's price per TB of data scanned (SQL queries,
+// most regions), for the cost line of a run.
+const athenaPricePerTB = 5.0
+
+// apiSourceSummary is the after-run line of an API source.
+func apiSourceSummary(src ingest.Source) string {
+	switch s := src.(type) {
+	case *ingest.LookupSource:
+		return fmt.Sprintf("%s: %d LookupEvents requests (%d throttled), %d pages, %d events returned, %d account-region(s) skipped as not enabled",
+			s, s.Stats.Requests.Load(), s.Stats.Throttled.Load(), s.Stats.Pages.Load(), s.Stats.Events.Load(), s.Stats.NotEnabled.Load())
+	case *ingest.AthenaSource:
+		scanned := s.Stats.BytesScanned.Load()
+		return fmt.Sprintf("%s: %d queries, %.1f MB scanned (about $%.4f at $%.0f/TB), %d result rows, %d query(ies) stopped",
+			s, s.Stats.Queries.Load(), float64(scanned)/1e6, float64(scanned)/1e12*athenaPricePerTB, athenaPricePerTB,
+			s.Stats.Rows.Load(), s.Stats.Stopped.Load())
+	}
+	return src.String()
 }
 
 // publicKeys loads the digest-signing keys: from --public-keys, else from
@@ -291,6 +442,7 @@ type s3Clients struct {
 	retries  int // --retries, for listing pages too
 	stderr   io.Writer
 	digests  bool // list CloudTrail-Digest/ too (--validate)
+	api      *apiSources
 	base     *s3.Client
 	byRegion map[string]*s3.Client
 }

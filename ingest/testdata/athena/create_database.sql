@@ -1,0 +1,2 @@
+CREATE DATABASE IF NOT EXISTS `cloudtrail`
+COMMENT 'CloudTrail tables queried by rootaudit'
