@@ -26,6 +26,9 @@ type RunOptions struct {
 	// RetryBase); 0 means no retry.
 	Retries   int
 	RetryBase time.Duration
+	// Debug, when set, is told about every file read and every retry (for
+	// --debug). It never sees credentials: only sources and outcomes.
+	Debug func(format string, args ...any)
 }
 
 // Stats are live counters of a run, safe to read from another goroutine.
@@ -132,6 +135,10 @@ func Run(ctx context.Context, sources []Source, opts RunOptions, sink func(FileR
 			continue // drain so workers can exit
 		}
 		st.Read.Add(1)
+		if opts.Debug != nil {
+			opts.Debug("%s %s: %d records, %d candidates, %d kept, %d bytes, %s%s", res.Status, res.Ref.Source,
+				res.Records, res.Candidates, len(res.Events), res.Bytes, res.Elapsed.Round(time.Microsecond), reasonSuffix(res.Reason))
+		}
 		st.Compressed.Add(res.Ref.Size)
 		st.Bytes.Add(res.Bytes)
 		st.Records.Add(int64(res.Records))
@@ -180,10 +187,20 @@ func processWithRetry(ctx context.Context, w *Worker, ref FileRef, opts RunOptio
 		}
 		// Full jitter keeps many workers from retrying in lockstep.
 		d = time.Duration(rand.Int64N(int64(d)) + 1)
+		if opts.Debug != nil {
+			opts.Debug("retry %s in %s (attempt %d): %s", ref.Source, d.Round(time.Millisecond), attempt+1, res.Reason)
+		}
 		select {
 		case <-time.After(d):
 		case <-ctx.Done():
 			return res
 		}
 	}
+}
+
+func reasonSuffix(r string) string {
+	if r == "" {
+		return ""
+	}
+	return " (" + r + ")"
 }

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -37,6 +38,10 @@ type S3ClientConfig struct {
 	MaxConns int
 	// Credentials replaces the default chain (tests, static keys).
 	Credentials aws.CredentialsProvider
+	// Debug, when set, receives the SDK's retry log (which request was
+	// retried and why). Request and response logging stay off: headers
+	// carry the session token and signature.
+	Debug io.Writer
 }
 
 // NewS3Client builds an S3 client from the default credential chain
@@ -75,6 +80,9 @@ func LoadAWSConfig(ctx context.Context, c S3ClientConfig) (aws.Config, error) {
 				o.RateLimiter = ratelimit.None
 			})
 		}),
+	}
+	if c.Debug != nil {
+		opts = append(opts, config.WithLogger(logging.NewStandardLogger(c.Debug)), config.WithClientLogMode(aws.LogRetries))
 	}
 	if c.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(c.Profile))

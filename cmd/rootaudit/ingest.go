@@ -141,7 +141,7 @@ func runIngest(ctx context.Context, g *globalOptions, o *ingestOptions, args []s
 	var sources []ingest.Source
 	workers := o.workers
 	s3c := &s3Clients{flags: &o.s3, retries: o.retries, stderr: g.stderr, digests: o.validate,
-		api: &apiSources{flags: &o.api, accounts: accts}}
+		api: &apiSources{flags: &o.api, accounts: accts}, debug: g.debug}
 	for _, a := range args {
 		src, err := sourceFor(ctx, s3c, a)
 		if err != nil {
@@ -184,6 +184,7 @@ func runIngest(ctx context.Context, g *globalOptions, o *ingestOptions, args []s
 		Workers: workers,
 		Done:    loader.Done,
 		Stats:   stats,
+		Debug:   g.debugf(),
 		Retries: o.retries,
 	}, func(res ingest.FileResult) error {
 		if res.Status == ingest.StatusFailed {
@@ -442,6 +443,7 @@ type s3Clients struct {
 	retries  int // --retries, for listing pages too
 	stderr   io.Writer
 	digests  bool // list CloudTrail-Digest/ too (--validate)
+	debug    bool // --debug: the SDK's retry log to stderr
 	api      *apiSources
 	base     *s3.Client
 	byRegion map[string]*s3.Client
@@ -455,6 +457,7 @@ func (c *s3Clients) clientConfig() ingest.S3ClientConfig {
 		PathStyle:   c.flags.pathStyle,
 		RoleARN:     c.flags.roleARN,
 		MaxConns:    c.flags.concurrency + c.flags.listConcurrency,
+		Debug:       map[bool]io.Writer{true: c.stderr}[c.debug],
 	}
 }
 

@@ -612,3 +612,27 @@ func TestHelperIngestProcess(t *testing.T) {
 	err := run(context.Background(), strings.Split(os.Getenv("ROOTAUDIT_ARGS"), "\x1f"), os.Stdout, os.Stderr)
 	os.Exit(exitCode(err))
 }
+
+// TestDebugNeverPrintsCredentials runs an S3 ingest with --debug under
+// injected faults (so retries are logged): the secret key may not appear in
+// the output, nor may the signature-bearing headers.
+func TestDebugNeverPrintsCredentials(t *testing.T) {
+	e := newS3Env(t, "us-east-1")
+	e.proxy.set(func(key string, n int) string {
+		if n == 1 { // the first GET of every key is throttled: retries get logged
+			return "503"
+		}
+		return ""
+	})
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), e.ingestArgs(filepath.Join(t.TempDir(), "d.duckdb"), "--debug"), &out, &errOut)
+	log := out.String() + errOut.String()
+	if err != nil || !strings.Contains(log, "debug: ok s3://") || !strings.Contains(log, "retry") {
+		t.Fatalf("--debug run: %v; want per-file and retry lines:\n%s", err, log)
+	}
+	for _, secret := range []string{s3Secret, "Authorization", "X-Amz-Security-Token", "Signature="} {
+		if strings.Contains(log, secret) {
+			t.Fatalf("--debug output contains a credential:\n%s", log)
+		}
+	}
+}

@@ -89,6 +89,7 @@ var errInterrupted = errors.New("interrupted")
 type globalOptions struct {
 	db     string
 	quiet  bool
+	debug  bool
 	stdout io.Writer
 	stderr io.Writer
 	args   []string
@@ -109,6 +110,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&opts.db, "db", "rootaudit.duckdb", "path of the rootaudit database (a DuckDB file)")
 	root.PersistentFlags().BoolVarP(&opts.quiet, "quiet", "q", false, "no progress display")
+	root.PersistentFlags().BoolVar(&opts.debug, "debug", false, "log every file read, every retry and the AWS SDK's retries to stderr (never credentials)")
 	var cpuProfile string
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for performance work)")
 	root.PersistentFlags().MarkHidden("cpuprofile")
@@ -170,4 +172,14 @@ func contains(s, sub string) bool {
 		}
 	}
 	return false
+}
+
+// debugf returns the --debug logger, or nil when --debug is off.
+func (g *globalOptions) debugf() func(format string, args ...any) {
+	if !g.debug {
+		return nil
+	}
+	return func(format string, args ...any) {
+		fmt.Fprintf(g.stderr, "debug: "+format+"\n", args...)
+	}
 }
