@@ -27,6 +27,9 @@ const (
 	batchAge    = 2 * time.Second
 )
 
+// writerMemory is DuckDB's memory limit during an ingest.
+const writerMemory = "96MB"
+
 // RunInfo describes an ingest run for the runs table.
 type RunInfo struct {
 	Version      string
@@ -72,35 +75,19 @@ func NewLoader(ctx context.Context, db *DB, run RunInfo) (*Loader, error) {
 	}
 	l := &Loader{db: db, conn: conn, seed: maphash.MakeSeed(), done: map[[16]byte]uint64{}, now: func() time.Time { return time.Now().UTC() }}
 	for _, q := range []string{
-		// raw is staged as text: the Appender would JSON-encode a Go string
-		// into a JSON column (a string holding the record, not the record).
-		`CREATE OR REPLACE TEMP TABLE stage_events AS SELECT * REPLACE (CAST(raw AS VARCHAR) AS raw) FROM events LIMIT 0`,
-		`CREATE OR REPLACE TEMP TABLE stage_files AS SELECT * FROM ingested_files LIMIT 0`,
-		`CREATE OR REPLACE TEMP TABLE stage_digests AS SELECT * FROM digest_files LIMIT 0`,
-		`CREATE OR REPLACE TEMP TABLE stage_digest_logs AS SELECT * FROM digest_log_files LIMIT 0`,
+		// The writer's data is a trickle (kept events and one row per
+		// file): cap DuckDB's buffer pool so the process's memory does not
+		// grow with the size of the trail (DuckDB's default is 80% of RAM).
+		`SET memory_limit = '` + writerMemory + `'`,
 	} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			l.close()
-			return nil, fmt.Errorf("prepare staging in %s: %w", db.Path, err)
+			return nil, fmt.Errorf("prepare %s: %w", db.Path, err)
 		}
 	}
-	err = conn.Raw(func(dc any) error {
-		var err error
-		if l.evApp, err = duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "stage_events"); err != nil {
-			return err
-		}
-		if l.fileApp, err = duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "stage_files"); err != nil {
-			return err
-		}
-		if l.digApp, err = duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "stage_digests"); err != nil {
-			return err
-		}
-		l.dlfApp, err = duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "stage_digest_logs")
-		return err
-	})
-	if err != nil {
+	if err := l.newStage(ctx); err != nil {
 		l.close()
-		return nil, fmt.Errorf("create appenders in %s: %w", db.Path, err)
+		return nil, err
 	}
 	doneSQL := `SELECT source, coalesce(etag, '') FROM ingested_files WHERE status <> 'failed'`
 	if run.Validate {
@@ -138,6 +125,50 @@ func NewLoader(ctx context.Context, db *DB, run RunInfo) (*Loader, error) {
 		return nil, fmt.Errorf("start run in %s: %w", db.Path, err)
 	}
 	return l, nil
+}
+
+// stageTables are the connection-local tables the Appenders fill between
+// commits. raw is staged as text: the Appender would JSON-encode a Go
+// string into a JSON column (a string holding the record, not the record).
+var stageTables = []string{
+	`CREATE OR REPLACE TEMP TABLE stage_events AS SELECT * REPLACE (CAST(raw AS VARCHAR) AS raw) FROM events LIMIT 0`,
+	`CREATE OR REPLACE TEMP TABLE stage_files AS SELECT * FROM ingested_files LIMIT 0`,
+	`CREATE OR REPLACE TEMP TABLE stage_digests AS SELECT * FROM digest_files LIMIT 0`,
+	`CREATE OR REPLACE TEMP TABLE stage_digest_logs AS SELECT * FROM digest_log_files LIMIT 0`,
+}
+
+// newStage (re)creates the staging tables and their Appenders. It runs
+// after every commit: rows deleted from an in-memory temporary table keep
+// their storage, so emptying the tables with DELETE made an ingest's memory
+// grow with every batch; replacing them frees it.
+func (l *Loader) newStage(ctx context.Context) error {
+	for _, a := range []**duckdb.Appender{&l.evApp, &l.fileApp, &l.digApp, &l.dlfApp} {
+		if *a != nil {
+			(*a).Close()
+			*a = nil
+		}
+	}
+	for _, q := range stageTables {
+		if _, err := l.conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("prepare staging in %s: %w", l.db.Path, err)
+		}
+	}
+	err := l.conn.Raw(func(dc any) error {
+		var err error
+		for _, a := range []struct {
+			app   **duckdb.Appender
+			table string
+		}{{&l.evApp, "stage_events"}, {&l.fileApp, "stage_files"}, {&l.digApp, "stage_digests"}, {&l.dlfApp, "stage_digest_logs"}} {
+			if *a.app, err = duckdb.NewAppender(dc.(driver.Conn), "temp", "main", a.table); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("create appenders in %s: %w", l.db.Path, err)
+	}
+	return nil
 }
 
 // key condenses a source name for the checkpoint set: 16 bytes of SHA-256
@@ -305,11 +336,14 @@ func (l *Loader) Commit(ctx context.Context) error {
 	}
 	l.nFiles, l.nEvents = 0, 0
 	l.Commits++
+	if err := l.newStage(cctx); err != nil {
+		return err
+	}
 	return nil
 }
 
 func (l *Loader) clearStage(ctx context.Context) {
-	l.conn.ExecContext(ctx, `DELETE FROM stage_events; DELETE FROM stage_files; DELETE FROM stage_digests; DELETE FROM stage_digest_logs`)
+	l.newStage(ctx)
 	l.nFiles, l.nEvents = 0, 0
 }
 
@@ -341,7 +375,7 @@ func (l *Loader) close() {
 		l.evApp.Close()
 		l.evApp = nil
 	}
-	for _, a := range []**duckdb.Appender{&l.fileApp, &l.digApp, &l.dlfApp} {
+	for _, a := range []**duckdb.Appender{&l.evApp, &l.fileApp, &l.digApp, &l.dlfApp} {
 		if *a != nil {
 			(*a).Close()
 			*a = nil

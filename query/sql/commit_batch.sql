@@ -25,14 +25,15 @@ ON CONFLICT (event_id) DO UPDATE SET
     source_kind = excluded.source_kind, source_file = excluded.source_file, raw = excluded.raw
 WHERE excluded.source_file < events.source_file;
 
-INSERT OR REPLACE INTO ingested_files SELECT * FROM stage_files;
+-- A file read again (failed before, or changed) replaces its old row.
+-- There is no primary key (schema v5): this delete keeps source unique.
+DELETE FROM ingested_files WHERE source IN (SELECT source FROM stage_files);
+INSERT INTO ingested_files SELECT * FROM stage_files;
 
 -- A digest read again replaces its earlier rows.
 DELETE FROM digest_log_files WHERE digest_source IN (SELECT source FROM stage_digests);
 INSERT INTO digest_log_files SELECT * FROM stage_digest_logs;
-INSERT OR REPLACE INTO digest_files SELECT * FROM stage_digests;
+DELETE FROM digest_files WHERE source IN (SELECT source FROM stage_digests);
+INSERT INTO digest_files SELECT * FROM stage_digests;
 
-DELETE FROM stage_events;
-DELETE FROM stage_files;
-DELETE FROM stage_digests;
-DELETE FROM stage_digest_logs;
+-- The staging tables are replaced after the commit (Loader.newStage).
