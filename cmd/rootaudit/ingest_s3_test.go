@@ -175,6 +175,10 @@ type faultProxy struct {
 	target  string
 	roles   []string // AssumeRole calls: "AssumeRole ROLE_ARN SESSION"
 	denySTS bool
+	// ops records the IAM action every S3 request needs, with what the
+	// policy's conditions look at: "s3:GetObject KEY" or
+	// "s3:ListBucket PREFIX DELIMITER"; anything else as "other METHOD URL".
+	ops []string
 }
 
 var sigRegion = regexp.MustCompile(`Credential=[^/]+/[0-9]+/([^/]+)/`)
@@ -199,6 +203,14 @@ func newFaultProxy(t *testing.T, target string) *faultProxy {
 		_, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 		what := ""
 		p.mu.Lock()
+		switch {
+		case r.Method == http.MethodGet && key != "":
+			p.ops = append(p.ops, "s3:GetObject "+key)
+		case r.Method == http.MethodGet && r.URL.Query().Get("list-type") == "2":
+			p.ops = append(p.ops, "s3:ListBucket "+r.URL.Query().Get("prefix")+" "+r.URL.Query().Get("delimiter"))
+		default:
+			p.ops = append(p.ops, "other "+r.Method+" "+r.URL.String())
+		}
 		switch {
 		case r.Method == http.MethodGet && key != "":
 			p.gets[key]++
@@ -633,6 +645,40 @@ func TestDebugNeverPrintsCredentials(t *testing.T) {
 	for _, secret := range []string{s3Secret, "Authorization", "X-Amz-Security-Token", "Signature="} {
 		if strings.Contains(log, secret) {
 			t.Fatalf("--debug output contains a credential:\n%s", log)
+		}
+	}
+}
+
+// TestIngestS3NeedsOnlyThePolicy checks every S3 request an ingest (and an
+// ingest --validate) makes against the least-privilege policy of
+// docs/iam.md: s3:ListBucket only with the "/" delimiter on PREFIX/ or
+// PREFIX/AWSLogs/*, s3:GetObject only on PREFIX/AWSLogs/*/CloudTrail/* (and
+// CloudTrail-Digest/* with --validate), and nothing else.
+func TestIngestS3NeedsOnlyThePolicy(t *testing.T) {
+	e := newS3Env(t, "us-east-1")
+	keys := filepath.Join(t.TempDir(), "keys.json")
+	os.WriteFile(keys, []byte(`{"PublicKeyList":[]}`), 0o644)
+	for _, extra := range [][]string{nil, {"--validate", "--public-keys", keys}} {
+		e.proxy.mu.Lock()
+		e.proxy.ops = nil
+		e.proxy.mu.Unlock()
+		runCmd(t, e.ingestArgs(filepath.Join(t.TempDir(), "p.duckdb"), extra...)...)
+		e.proxy.mu.Lock()
+		ops := append([]string(nil), e.proxy.ops...)
+		e.proxy.mu.Unlock()
+		if len(ops) == 0 {
+			t.Fatal("no S3 request recorded")
+		}
+		getLog := regexp.MustCompile(`^s3:GetObject trails/AWSLogs/.+/CloudTrail/.+`)
+		getDigest := regexp.MustCompile(`^s3:GetObject trails/AWSLogs/.+/CloudTrail-Digest/.+`)
+		list := regexp.MustCompile(`^s3:ListBucket (trails/|trails/AWSLogs/\S*) /$`)
+		for _, op := range ops {
+			switch {
+			case list.MatchString(op), getLog.MatchString(op):
+			case extra != nil && getDigest.MatchString(op):
+			default:
+				t.Errorf("ingest %v made a request the documented policy does not allow: %s", extra, op)
+			}
 		}
 	}
 }
