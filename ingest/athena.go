@@ -695,7 +695,9 @@ func (s *AthenaSource) open(ctx context.Context, source, sql, hash string) (io.R
 		s.done[hash] = qid
 		s.mu.Unlock()
 	}
-	return &athenaReader{ctx: ctx, s: s, qid: qid, what: source}, nil
+	r := &athenaReader{ctx: ctx, s: s, qid: qid, what: source}
+	r.docReader.fill = r.fill
+	return r, nil
 }
 
 // execute starts a query and waits for it to succeed. inDB runs it in the
@@ -852,33 +854,9 @@ type athenaReader struct {
 	started bool
 	paged   bool // the first page (with the header row) was read
 	records int
-	done    bool
-	err     error
-	buf     []byte
-	off     int
-	p       fastjson.Parser
+	docReader
+	p fastjson.Parser
 }
-
-func (r *athenaReader) Read(p []byte) (int, error) {
-	for r.off == len(r.buf) {
-		if r.err != nil {
-			return 0, r.err
-		}
-		if r.done {
-			return 0, io.EOF
-		}
-		r.buf, r.off = r.buf[:0], 0
-		if err := r.fill(); err != nil {
-			r.err = err
-			return 0, err
-		}
-	}
-	n := copy(p, r.buf[r.off:])
-	r.off += n
-	return n, nil
-}
-
-func (r *athenaReader) Close() error { return nil }
 
 func (r *athenaReader) fill() error {
 	if !r.started {

@@ -452,8 +452,10 @@ func (s *LookupSource) ref(acct, region string, b lookupBlock, creds aws.Credent
 		ModTime: b.to,
 		Open: func(ctx context.Context) (io.ReadCloser, error) {
 			c, opt := s.client(acct, region, creds)
-			return &lookupReader{ctx: ctx, s: s, client: c, opt: opt, acct: acct, region: region,
-				from: b.from, to: b.to, queries: queries}, nil
+			r := &lookupReader{ctx: ctx, s: s, client: c, opt: opt, acct: acct, region: region,
+				from: b.from, to: b.to, queries: queries}
+			r.docReader.fill = r.fill
+			return r, nil
 		},
 	}
 }
@@ -614,32 +616,8 @@ type lookupReader struct {
 	token    *string // its next page
 	started  bool
 	records  int
-	done     bool
-	err      error
-	buf      []byte
-	off      int
+	docReader
 }
-
-func (r *lookupReader) Read(p []byte) (int, error) {
-	for r.off == len(r.buf) {
-		if r.err != nil {
-			return 0, r.err
-		}
-		if r.done {
-			return 0, io.EOF
-		}
-		r.buf, r.off = r.buf[:0], 0
-		if err := r.fill(); err != nil {
-			r.err = err
-			return 0, err
-		}
-	}
-	n := copy(p, r.buf[r.off:])
-	r.off += n
-	return n, nil
-}
-
-func (r *lookupReader) Close() error { return nil }
 
 // fill appends the next part of the document to buf.
 func (r *lookupReader) fill() error {
