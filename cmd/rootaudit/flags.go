@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -166,4 +167,14 @@ func render(opts *globalOptions, format, outPath string, r report.Report) error 
 		return err
 	}
 	return closeFn()
+}
+
+// openReport does what every report command does first: it checks the
+// --format value (a usage error before any database work) and opens the
+// database read-only. The caller closes it.
+func openReport(ctx context.Context, g *globalOptions, format string) (*query.DB, error) {
+	if _, err := report.For(format); err != nil {
+		return nil, usageError{err}
+	}
+	return query.Open(ctx, g.db, true)
 }

@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rootaudit/rootaudit/query"
 	"github.com/rootaudit/rootaudit/report"
 )
 
@@ -20,10 +19,7 @@ signature-invalid, not-validated) with the kept events they hold, digests by
 signature and chain status, and every failure. Exits 1 when anything failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := report.For(format); err != nil {
-				return usageError{err}
-			}
-			db, err := query.Open(cmd.Context(), g.db, true)
+			db, err := openReport(cmd.Context(), g, format)
 			if err != nil {
 				return err
 			}

@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rootaudit/rootaudit/ingest"
 	"github.com/rootaudit/rootaudit/query"
 	"github.com/rootaudit/rootaudit/report"
 )
@@ -51,16 +50,11 @@ func runInventory(ctx context.Context, g *globalOptions, o *inventoryOptions) er
 	if err != nil {
 		return err
 	}
-	if _, err := report.For(o.format); err != nil {
-		return usageError{err}
+	org, err := readOrg(o.accountsFile)
+	if err != nil {
+		return err
 	}
-	var org []ingest.OrgAccount
-	if o.accountsFile != "" {
-		if org, err = ingest.ReadOrgAccounts(o.accountsFile); err != nil {
-			return usageError{err}
-		}
-	}
-	db, err := query.Open(ctx, g.db, true)
+	db, err := openReport(ctx, g, o.format)
 	if err != nil {
 		return err
 	}

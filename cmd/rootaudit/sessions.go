@@ -85,10 +85,7 @@ func runSessions(ctx context.Context, g *globalOptions, o *sessionsOptions) erro
 	if err != nil {
 		return err
 	}
-	if _, err := report.For(o.format); err != nil {
-		return usageError{err}
-	}
-	db, err := query.Open(ctx, g.db, true)
+	db, err := openReport(ctx, g, o.format)
 	if err != nil {
 		return err
 	}

@@ -47,10 +47,7 @@ plus the organization-level switches with their dates.`,
 			if err != nil {
 				return err
 			}
-			if _, err := report.For(o.format); err != nil {
-				return usageError{err}
-			}
-			db, err := query.Open(ctx, g.db, true)
+			db, err := openReport(ctx, g, o.format)
 			if err != nil {
 				return err
 			}
@@ -165,10 +162,7 @@ func runPlan(ctx context.Context, g *globalOptions, o *planOptions) error {
 	if err != nil {
 		return err
 	}
-	if _, err := report.For(o.format); err != nil {
-		return usageError{err}
-	}
-	db, err := query.Open(ctx, g.db, true)
+	db, err := openReport(ctx, g, o.format)
 	if err != nil {
 		return err
 	}
@@ -235,10 +229,7 @@ func runCheck(ctx context.Context, g *globalOptions, o *checkOptions) error {
 	for _, k := range splitList(o.failOn) {
 		failOn[k] = true
 	}
-	if _, err := report.For(o.format); err != nil {
-		return usageError{err}
-	}
-	db, err := query.Open(ctx, g.db, true)
+	db, err := openReport(ctx, g, o.format)
 	if err != nil {
 		return err
 	}
