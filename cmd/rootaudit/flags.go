@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/spf13/pflag"
 	"os"
 	"strconv"
 	"strings"
@@ -177,4 +178,16 @@ func openReport(ctx context.Context, g *globalOptions, format string) (*query.DB
 		return nil, usageError{err}
 	}
 	return query.Open(ctx, g.db, true)
+}
+
+// outputFlags are --format and -o, which every report command takes.
+type outputFlags struct {
+	format string
+	out    string
+}
+
+// addTo registers the flags.
+func (o *outputFlags) addTo(f *pflag.FlagSet) {
+	f.StringVar(&o.format, "format", "table", "table, csv, json or markdown")
+	f.StringVarP(&o.out, "output", "o", "", "write to this file instead of stdout")
 }

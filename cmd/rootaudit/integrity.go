@@ -9,7 +9,7 @@ import (
 )
 
 func newIntegrityCommand(g *globalOptions) *cobra.Command {
-	var format, out string
+	var of outputFlags
 	c := &cobra.Command{
 		Use:   "integrity",
 		Short: "Log-file integrity: what `ingest --validate` found in the digest files",
@@ -19,7 +19,7 @@ signature-invalid, not-validated) with the kept events they hold, digests by
 signature and chain status, and every failure. Exits 1 when anything failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := openReport(cmd.Context(), g, format)
+			db, err := openReport(cmd.Context(), g, of.format)
 			if err != nil {
 				return err
 			}
@@ -28,7 +28,7 @@ signature and chain status, and every failure. Exits 1 when anything failed.`,
 			if err != nil {
 				return err
 			}
-			if err := render(g, format, out, report.Integrity{I: in}); err != nil {
+			if err := render(g, of.format, of.out, report.Integrity{I: in}); err != nil {
 				return err
 			}
 			if n := len(in.Failures); n > 0 {
@@ -37,7 +37,6 @@ signature and chain status, and every failure. Exits 1 when anything failed.`,
 			return nil
 		},
 	}
-	c.Flags().StringVar(&format, "format", "table", "table, csv, json or markdown")
-	c.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of stdout")
+	of.addTo(c.Flags())
 	return c
 }

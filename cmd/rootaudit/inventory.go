@@ -13,8 +13,7 @@ type inventoryOptions struct {
 	windowFlags
 	accounts     []string
 	accountsFile string
-	format       string
-	out          string
+	outputFlags
 }
 
 func newInventoryCommand(g *globalOptions) *cobra.Command {
@@ -36,8 +35,7 @@ or no-root-use. Worst first.`,
 	f.StringVar(&o.until, "until", "", "end of the window, exclusive (default now)")
 	f.StringSliceVar(&o.accounts, "account", nil, "only these account IDs")
 	f.StringVar(&o.accountsFile, "accounts", "", "JSON from `aws organizations list-accounts`: adds names and accounts without logs")
-	f.StringVar(&o.format, "format", "table", "table, csv, json or markdown")
-	f.StringVarP(&o.out, "output", "o", "", "write to this file instead of stdout")
+	o.outputFlags.addTo(f)
 	return c
 }
 

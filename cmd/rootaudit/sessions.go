@@ -20,8 +20,7 @@ type sessionsOptions struct {
 	accountsFile string
 	approvers    string
 	issuer       string
-	format       string
-	out          string
+	outputFlags
 }
 
 func (o *sessionsOptions) addFlags(c *cobra.Command) {
@@ -50,8 +49,7 @@ unapproved-issuer (with --approvers) and target-not-in-org (with --accounts).`,
 		},
 	}
 	o.addFlags(c)
-	c.Flags().StringVar(&o.format, "format", "table", "table, csv, json or markdown")
-	c.Flags().StringVarP(&o.out, "output", "o", "", "write to this file instead of stdout")
+	o.outputFlags.addTo(c.Flags())
 	return c
 }
 

@@ -22,8 +22,7 @@ type sqlOptions struct {
 	params []string
 	list   bool
 	write  bool
-	format string
-	out    string
+	outputFlags
 }
 
 func newSQLCommand(g *globalOptions) *cobra.Command {
@@ -60,8 +59,7 @@ of these: use it only for statements you trust. Times are UTC.`,
 	f.StringArrayVar(&o.params, "param", nil, "NAME=VALUE for a named query's parameter (repeatable)")
 	f.BoolVar(&o.list, "list", false, "list the named queries and their parameters")
 	f.BoolVar(&o.write, "write", false, "open the database for writing and allow file and network access (trusted statements only)")
-	f.StringVar(&o.format, "format", "table", "table, csv, json or markdown")
-	f.StringVarP(&o.out, "output", "o", "", "write to this file instead of stdout")
+	o.outputFlags.addTo(f)
 	return c
 }
 

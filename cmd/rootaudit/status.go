@@ -18,8 +18,7 @@ type statusOptions struct {
 	until        string
 	accounts     []string
 	accountsFile string
-	format       string
-	out          string
+	outputFlags
 }
 
 func newStatusCommand(g *globalOptions) *cobra.Command {
@@ -63,8 +62,7 @@ plus the organization-level switches with their dates.`,
 	f.StringVar(&o.until, "until", "", "state as of this date/time, exclusive (default now)")
 	f.StringSliceVar(&o.accounts, "account", nil, "only these account IDs")
 	f.StringVar(&o.accountsFile, "accounts", "", "JSON from `aws organizations list-accounts`")
-	f.StringVar(&o.format, "format", "table", "table, csv, json or markdown")
-	f.StringVarP(&o.out, "output", "o", "", "write to this file instead of stdout")
+	o.outputFlags.addTo(f)
 	return c
 }
 
@@ -98,8 +96,7 @@ type planOptions struct {
 	waveSize     int
 	every, soak  string
 	start        string
-	format       string
-	out          string
+	outputFlags
 }
 
 func newPlanCommand(g *globalOptions) *cobra.Command {
@@ -126,8 +123,7 @@ are marked done; management accounts are skipped.`,
 	f.StringVar(&o.every, "every", "7d", "time between wave starts")
 	f.StringVar(&o.soak, "soak", "48h", "observation time after each wave")
 	f.StringVar(&o.start, "start", "", "start of the pilot wave (default: next midnight UTC)")
-	f.StringVar(&o.format, "format", "table", "table, csv, json or markdown")
-	f.StringVarP(&o.out, "output", "o", "", "write to this file instead of stdout")
+	o.outputFlags.addTo(f)
 	return c
 }
 
@@ -215,8 +211,7 @@ management, root sessions) left disabled. Exits 0 when there is nothing.`,
 	}
 	o.addFlags(c)
 	c.Flags().StringSliceVar(&o.failOn, "fail-on", defaultFailOn, "session finding kinds that fail the check")
-	c.Flags().StringVar(&o.format, "format", "table", "table, csv, json or markdown")
-	c.Flags().StringVarP(&o.out, "output", "o", "", "write to this file instead of stdout")
+	o.outputFlags.addTo(c.Flags())
 	return c
 }
 

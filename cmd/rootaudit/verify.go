@@ -27,8 +27,7 @@ type verifyOptions struct {
 	profile      string
 	region       string
 	roleARN      string
-	format       string
-	out          string
+	outputFlags
 }
 
 func newVerifyCommand(g *globalOptions) *cobra.Command {
@@ -66,8 +65,7 @@ permissions it needs are in docs/verify.md.`,
 	f.StringVar(&o.profile, "profile", "", "AWS shared config profile (default: AWS_PROFILE or default)")
 	f.StringVar(&o.region, "aws-region", "", "region of the STS endpoint AssumeRoot is called at (default: from the environment or profile, else "+ingest.DefaultS3Region+")")
 	f.StringVar(&o.roleARN, "role-arn", "", "IAM role to assume (sts:AssumeRole) first, e.g. an auditor role in the management account")
-	f.StringVar(&o.format, "format", "table", "table, csv, json or markdown")
-	f.StringVarP(&o.out, "output", "o", "", "write to this file instead of stdout")
+	o.outputFlags.addTo(f)
 	return c
 }
 
