@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -77,9 +78,14 @@ type Worker struct {
 	gz   gzip.Reader
 	w    Walker
 	buf  []byte // whole-file buffer of the fast path, reused
-	dec  Decoder
-	h    hash.Hash
-	cr   countReader
+	zbuf []byte // the compressed file, for whole-file decompression
+	wg   *wholeGunzip
+	// wholeFiles counts the files decompressed in one call by wg (tests
+	// check that the fast decoder is really used).
+	wholeFiles int
+	dec        Decoder
+	h          hash.Hash
+	cr         countReader
 }
 
 // NewWorker returns a Worker with the given options.
@@ -87,7 +93,7 @@ func NewWorker(opts Options) *Worker {
 	if opts.MaxFileBytes <= 0 {
 		opts.MaxFileBytes = DefaultMaxFileBytes
 	}
-	w := &Worker{opts: opts, br: bufio.NewReaderSize(nil, 64<<10), h: sha256.New()}
+	w := &Worker{opts: opts, br: bufio.NewReaderSize(nil, 64<<10), h: sha256.New(), wg: newWholeGunzip()}
 	w.w.MaxBytes = opts.MaxRecordBytes
 	return w
 }
@@ -161,32 +167,15 @@ func (w *Worker) read(ctx context.Context, ref FileRef, res *FileResult) (err er
 			err = fmt.Errorf("close: %w", cerr)
 		}
 	}()
-	w.br.Reset(rc)
-	var body io.Reader = w.br
-	magic, _ := w.br.Peek(2)
-	switch {
-	case len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		if err := w.gz.Reset(w.br); err != nil {
-			return fmt.Errorf("gzip header: %w", err)
-		}
-		body = &w.gz
-	case strings.HasSuffix(ref.Source, ".gz"):
-		return errors.New("not a gzip file (bad magic bytes)")
-	}
-	w.cr = countReader{r: body, max: w.opts.MaxFileBytes}
-	if w.opts.Hash {
-		w.h.Reset()
-		w.cr.h = w.h
+	data, complete, err := w.load(ref, rc)
+	if err != nil {
+		return w.wrapReadErr(err)
 	}
 	// Fast path: most files fit in memory, and most hold no byte that any
 	// kept record must contain. Such a file is only checked for its outline
 	// and counted; its records are never split (PERF-NOTES.md: the cheap
 	// test belongs on the whole file). Everything else is walked record by
 	// record.
-	data, complete, err := w.slurp(&w.cr)
-	if err != nil {
-		return w.wrapReadErr(err)
-	}
 	if complete {
 		if !w.opts.Strict && !Candidate(data) {
 			if inner, closing, err := w.w.QuickCheck(data); err == nil {
@@ -230,6 +219,99 @@ func (w *Worker) read(ctx context.Context, ref FileRef, res *FileResult) (err er
 	}
 	res.Records = w.w.Records()
 	return w.finish(res)
+}
+
+// load returns the decompressed bytes of the file behind rc: all of them
+// (complete) when they fit in fastFileBytes, else the first fastFileBytes,
+// with w.cr left to stream the rest. Either way w.cr counts (and, with
+// Options.Hash, hashes) every byte.
+func (w *Worker) load(ref FileRef, rc io.Reader) (data []byte, complete bool, err error) {
+	w.br.Reset(rc)
+	var body io.Reader = w.br
+	magic, _ := w.br.Peek(2)
+	switch {
+	case len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		src := io.Reader(w.br)
+		if w.wg != nil {
+			data, rest, ok, err := w.gunzipWhole()
+			if err != nil {
+				return nil, false, err
+			}
+			if ok {
+				w.cr = countReader{n: int64(len(data)), max: w.opts.MaxFileBytes}
+				if w.cr.n > w.cr.max {
+					return nil, false, fmt.Errorf("%w (%d bytes)", ErrFileTooLarge, w.cr.max)
+				}
+				if w.opts.Hash {
+					w.h.Reset()
+					w.h.Write(data)
+				}
+				w.wholeFiles++
+				return data, true, nil
+			}
+			src = rest
+		}
+		if err := w.gz.Reset(src); err != nil {
+			return nil, false, fmt.Errorf("gzip header: %w", err)
+		}
+		body = &w.gz
+	case strings.HasSuffix(ref.Source, ".gz"):
+		return nil, false, errors.New("not a gzip file (bad magic bytes)")
+	}
+	w.cr = countReader{r: body, max: w.opts.MaxFileBytes}
+	if w.opts.Hash {
+		w.h.Reset()
+		w.cr.h = w.h
+	}
+	return w.slurp(&w.cr)
+}
+
+// gunzipWhole reads the compressed file from w.br into memory and, when it
+// is one gzip member whose trailer announces at most fastFileBytes,
+// decompresses it in one call. ok false means the streaming decoder must
+// read rest (the same compressed bytes from the start) instead: the file
+// is large, has several members, or is damaged, and the streaming decoder
+// is the one that names the damage. err is a failure to read, such as a
+// reset connection.
+func (w *Worker) gunzipWhole() (data []byte, rest io.Reader, ok bool, err error) {
+	z := w.zbuf[:0]
+	if cap(z) == 0 {
+		z = make([]byte, 0, 64<<10)
+	}
+	for len(z) <= fastFileBytes {
+		if len(z) == cap(z) {
+			z = append(z, 0)[:len(z)] // let append pick the growth
+		}
+		n, rerr := w.br.Read(z[len(z):cap(z)])
+		z = z[:len(z)+n]
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			w.zbuf = z[:0]
+			return nil, nil, false, rerr
+		}
+	}
+	w.zbuf = z[:0]
+	rest = bytes.NewReader(z)
+	if len(z) > fastFileBytes {
+		return nil, io.MultiReader(rest, w.br), false, nil
+	}
+	if len(z) < 18 { // a gzip header and trailer alone take 18 bytes
+		return nil, rest, false, nil
+	}
+	size := int(binary.LittleEndian.Uint32(z[len(z)-4:])) // ISIZE: the length mod 2^32
+	if size > fastFileBytes {
+		return nil, rest, false, nil
+	}
+	if cap(w.buf) < size {
+		w.buf = make([]byte, 0, max(size, 2*cap(w.buf)))
+	}
+	used, n, ok := w.wg.gunzip(w.buf[:size], z)
+	if !ok || used != len(z) || n != size {
+		return nil, bytes.NewReader(z), false, nil
+	}
+	return w.buf[:n], nil, true, nil
 }
 
 // countRecords counts the records of a file that is not split: every
@@ -311,17 +393,15 @@ func (w *Worker) readDigest(ctx context.Context, ref FileRef) (*Digest, int64, e
 		return nil, 0, err
 	}
 	defer rc.Close()
-	w.br.Reset(rc)
-	var body io.Reader = w.br
-	if magic, _ := w.br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		if err := w.gz.Reset(w.br); err != nil {
-			return nil, 0, fmt.Errorf("gzip header: %w", err)
-		}
-		body = &w.gz
-	}
-	b, err := io.ReadAll(io.LimitReader(body, maxDigestBytes+1))
+	b, complete, err := w.load(ref, rc)
 	if err != nil {
-		return nil, int64(len(b)), w.wrapReadErr(err)
+		return nil, 0, w.wrapReadErr(err)
+	}
+	if !complete {
+		b, err = io.ReadAll(io.LimitReader(io.MultiReader(bytes.NewReader(b), &w.cr), maxDigestBytes+1))
+		if err != nil {
+			return nil, int64(len(b)), w.wrapReadErr(err)
+		}
 	}
 	if len(b) > maxDigestBytes {
 		return nil, int64(len(b)), fmt.Errorf("digest larger than %d bytes", maxDigestBytes)
@@ -369,4 +449,27 @@ func (e *TransientError) Unwrap() error { return e.Err }
 func IsTransient(err error) bool {
 	var te *TransientError
 	return errors.As(err, &te)
+}
+
+// Gunzipper decompresses whole gzip files with the whole-file decoder. It
+// exists for benchmarks (the decompression floor of `make bench`); the
+// ingest path keeps one decoder per Worker. Not safe for concurrent use.
+type Gunzipper struct{ g *wholeGunzip }
+
+// NewGunzipper returns a Gunzipper, or nil when rootaudit was built
+// without the whole-file decoder (WholeGunzipLibrary is "").
+func NewGunzipper() *Gunzipper {
+	g := newWholeGunzip()
+	if g == nil {
+		return nil
+	}
+	return &Gunzipper{g: g}
+}
+
+// Gunzip decompresses src, one gzip member of at most len(dst) bytes of
+// output, into dst in one call, reporting how many bytes it wrote; false
+// when src is not such a member.
+func (z *Gunzipper) Gunzip(dst, src []byte) (int, bool) {
+	used, n, ok := z.g.gunzip(dst, src)
+	return n, ok && used == len(src)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rootaudit/rootaudit/ingest"
 	"github.com/rootaudit/rootaudit/query"
 )
 
@@ -95,13 +96,22 @@ type globalOptions struct {
 	args   []string
 }
 
+// versionString is the version with the gzip decoder it was built with, as
+// that decides ingest speed (docs/performance.md).
+func versionString() string {
+	if ingest.WholeGunzipLibrary != "" {
+		return version + " (gzip: " + ingest.WholeGunzipLibrary + " + klauspost/compress)"
+	}
+	return version + " (gzip: klauspost/compress; build with libdeflate for faster ingest)"
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opts := &globalOptions{stdout: stdout, stderr: stderr, args: args}
 	root := &cobra.Command{
 		Use:           "rootaudit",
 		Short:         "Who used AWS root, where, when, and under which authority",
 		Long:          "rootaudit reads CloudTrail organization-trail logs into an embedded DuckDB database and reports human root use, AssumeRoot sessions and root-credential state per member account.",
-		Version:       version,
+		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

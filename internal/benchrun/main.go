@@ -17,6 +17,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"database/sql"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"io"
@@ -153,11 +154,18 @@ func bench() error {
 		}},
 		{"rootaudit ingest (local)", ingestArgs(dir)},
 		{"rootaudit ingest --validate (local)", ingestArgs("--validate", "--public-keys", keys, dir)},
+	}
+	if ingest.WholeGunzipLibrary != "" {
+		methods = append(methods, method{"floor T_" + ingest.WholeGunzipLibrary + ": read whole + " + ingest.WholeGunzipLibrary + " only, 2 workers", func(int) (time.Duration, int64, error) {
+			return timed(self, []string{"floor", "-whole", "-workers", strconv.Itoa(workers), dir}, nil, io.Discard)
+		}})
+	}
+	methods = append(methods, []method{
 		{"floor T1: gunzip only, 1 worker", func(int) (time.Duration, int64, error) {
 			return timed(self, []string{"floor", "-workers", "1", dir}, nil, io.Discard)
 		}},
 		{"rootaudit ingest --workers 1 (local)", ingestArgs("--workers", "1", dir)},
-	}
+	}...)
 	gw, err := exec.LookPath(*s3gw)
 	if err != nil {
 		// `go install` puts it in GOPATH/bin, which may not be on PATH.
@@ -376,6 +384,7 @@ func cpuModel() string {
 func floor(args []string) {
 	fsf := flag.NewFlagSet("floor", flag.ExitOnError)
 	workers := fsf.Int("workers", runtime.NumCPU(), "files decompressed at once")
+	whole := fsf.Bool("whole", false, "read each file whole and decompress it in one call with rootaudit's whole-file decoder (libdeflate)")
 	fsf.Parse(args)
 	files := logFiles(fsf.Arg(0))
 	var total atomic.Int64
@@ -387,7 +396,34 @@ func floor(args []string) {
 			defer wg.Done()
 			buf := make([]byte, 256<<10)
 			var zr gzip.Reader
+			var zbuf bytes.Buffer
+			gz := ingest.NewGunzipper()
+			if *whole && gz == nil {
+				panic("built without the whole-file decoder (build tag libdeflate)")
+			}
 			for p := range ch {
+				if *whole {
+					f, err := os.Open(p)
+					if err != nil {
+						panic(err)
+					}
+					zbuf.Reset()
+					if _, err := zbuf.ReadFrom(f); err != nil {
+						panic(err)
+					}
+					f.Close()
+					z := zbuf.Bytes()
+					size := int(binary.LittleEndian.Uint32(z[len(z)-4:]))
+					if cap(buf) < size {
+						buf = make([]byte, size)
+					}
+					n, ok := gz.Gunzip(buf[:size], z)
+					if !ok {
+						panic("whole-file gunzip failed on " + p)
+					}
+					total.Add(int64(n))
+					continue
+				}
 				f, err := os.Open(p)
 				if err != nil {
 					panic(err)
