@@ -102,6 +102,20 @@ func TestValidateFindsTampering(t *testing.T) {
 	os.Remove(goneDigest)
 	os.Remove(goneDigest + ".sig")
 	os.WriteFile(badSig+".sig", []byte(strings.Repeat("ab", 256)), 0o644)
+	// A log file slipped in afterwards, in a day whose digests are all
+	// there: its delivery time is covered by a digest that does not list it.
+	var planted string
+	for _, l := range logs[10:] {
+		day := filepath.Dir(l)
+		if day == filepath.Dir(tampered) || day == filepath.Dir(deleted) ||
+			day == filepath.Dir(strings.Replace(goneDigest, "CloudTrail-Digest", "CloudTrail", 1)) ||
+			day == filepath.Dir(strings.Replace(badSig, "CloudTrail-Digest", "CloudTrail", 1)) {
+			continue
+		}
+		planted = l[:strings.LastIndex(l, "_")] + "_planted0001.json.gz"
+		break
+	}
+	os.WriteFile(planted, gzipped(`{"Records":[]}`), 0o644)
 
 	// ListPublicKeys served on loopback.
 	var doc struct{ PublicKeyList []map[string]string }
@@ -154,6 +168,7 @@ func TestValidateFindsTampering(t *testing.T) {
 		{"hash-mismatch", rel(tampered)},
 		{"missing", rel(deleted)},
 		{"signature-invalid", rel(badSig)},
+		{"not-in-digest", rel(planted)},
 	} {
 		if !has(c.status, c.file) {
 			t.Errorf("no %s failure for %s in %+v", c.status, c.file, in.Failures)
