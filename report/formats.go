@@ -86,6 +86,12 @@ type JSON struct{}
 
 // Render implements Renderer.
 func (*JSON) Render(w io.Writer, r Report) error {
+	if jw, ok := r.(jsonWriter); ok {
+		if err := jw.WriteJSON(w); err != nil {
+			return fmt.Errorf("write json: %w", err)
+		}
+		return nil
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(r.Doc()); err != nil {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,119 @@ func (s Sessions) Doc() any {
 	return struct {
 		Sessions []query.Session `json:"sessions"`
 	}{ss}
+}
+
+var _ jsonWriter = Sessions{}
+
+// WriteJSON writes Doc() as the JSON renderer's encoder would, one session
+// at a time: 50,000 sessions make 34 MB of JSON, which encoding with
+// reflection and indenting whole took most of `sessions --format json`.
+func (s Sessions) WriteJSON(w io.Writer) error {
+	for i := range s.Sessions {
+		x := &s.Sessions[i]
+		if err := checkJSONTime(x.IssuedAt); err != nil {
+			return err
+		}
+		if err := checkJSONTime(x.ExpiresAt); err != nil {
+			return err
+		}
+		for j := range x.Actions {
+			if err := checkJSONTime(x.Actions[j].EventTime); err != nil {
+				return err
+			}
+		}
+	}
+	if len(s.Sessions) == 0 {
+		_, err := io.WriteString(w, "{\n  \"sessions\": []\n}\n")
+		return err
+	}
+	b := make([]byte, 0, jsonFlushAt+8<<10)
+	b = append(b, "{\n  \"sessions\": [\n"...)
+	var err error
+	for i := range s.Sessions {
+		if i > 0 {
+			b = append(b, ",\n"...)
+		}
+		b = appendSessionJSON(b, &s.Sessions[i])
+		if b, err = flushJSON(w, b, false); err != nil {
+			return err
+		}
+	}
+	b = append(b, "\n  ]\n}\n"...)
+	_, err = flushJSON(w, b, true)
+	return err
+}
+
+// appendSessionJSON appends one element of the sessions array, indented
+// as the encoder indents it: the fields of query.Session in their order,
+// with its JSON names.
+func appendSessionJSON(b []byte, x *query.Session) []byte {
+	b = append(b, "    {\n      \"issuer_arn\": "...)
+	b = appendJSONString(b, x.IssuerARN)
+	b = append(b, ",\n      \"issuer_account\": "...)
+	b = appendJSONString(b, x.IssuerAccount)
+	b = append(b, ",\n      \"target_account\": "...)
+	b = appendJSONString(b, x.TargetAccount)
+	b = append(b, ",\n      \"task_policy\": "...)
+	b = appendJSONString(b, x.TaskPolicy)
+	b = append(b, ",\n      \"issued_at\": "...)
+	b = appendJSONTime(b, x.IssuedAt)
+	b = append(b, ",\n      \"expires_at\": "...)
+	b = appendJSONTime(b, x.ExpiresAt)
+	b = append(b, ",\n      \"access_key_id\": "...)
+	b = appendJSONStringPtr(b, x.AccessKeyID)
+	b = append(b, ",\n      \"status\": "...)
+	b = appendJSONString(b, x.Status)
+	b = append(b, ",\n      \"actions\": "...)
+	switch {
+	case x.Actions == nil:
+		b = append(b, "null"...)
+	case len(x.Actions) == 0:
+		b = append(b, "[]"...)
+	default:
+		b = append(b, "[\n"...)
+		for i := range x.Actions {
+			a := &x.Actions[i]
+			if i > 0 {
+				b = append(b, ",\n"...)
+			}
+			b = append(b, "        {\n          \"event_time\": "...)
+			b = appendJSONTime(b, a.EventTime)
+			b = append(b, ",\n          \"event_source\": "...)
+			b = appendJSONString(b, a.EventSource)
+			b = append(b, ",\n          \"event_name\": "...)
+			b = appendJSONString(b, a.EventName)
+			b = append(b, ",\n          \"aws_region\": "...)
+			b = appendJSONString(b, a.AWSRegion)
+			b = append(b, ",\n          \"error_code\": "...)
+			b = appendJSONStringPtr(b, a.ErrorCode)
+			b = append(b, ",\n          \"allowed\": "...)
+			b = strconv.AppendBool(b, a.Allowed)
+			b = append(b, "\n        }"...)
+		}
+		b = append(b, "\n      ]"...)
+	}
+	b = append(b, ",\n      \"findings\": "...)
+	switch {
+	case x.Findings == nil:
+		b = append(b, "null"...)
+	case len(x.Findings) == 0:
+		b = append(b, "[]"...)
+	default:
+		b = append(b, "[\n"...)
+		for i, f := range x.Findings {
+			if i > 0 {
+				b = append(b, ",\n"...)
+			}
+			b = append(b, "        "...)
+			b = appendJSONString(b, f)
+		}
+		b = append(b, "\n      ]"...)
+	}
+	if x.AuditSweep {
+		b = append(b, ",\n      \"audit_sweep\": true"...)
+	}
+	return append(b, "\n    }"...)
 }
 
 // Header implements Report.
