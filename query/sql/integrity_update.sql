@@ -32,41 +32,35 @@ WITH listed AS (
            list(DISTINCT l.hash_value)                          AS hashes
     FROM digest_log_files l JOIN digest_files d ON d.source = l.digest_source
     GROUP BY 1
-),
-logs AS (
-    SELECT source, sha256, account_id, region, delivery_day,
-           substr(source, strpos(source, 'AWSLogs/')) AS k
-    FROM ingested_files
-    WHERE kind = 'log' AND status = 'ok'
-),
--- Hashed log files that no digest lists: was a digest covering their
--- delivery time there (the log file was added afterwards), or is the
--- digest itself missing? Only these few are compared with digest periods.
-unlisted AS (
-    SELECT g.source, g.account_id, g.region, g.delivery_day,
-           try_strptime(regexp_extract(g.source, '_(\d{8}T\d{4})Z_[^/]*$', 1), '%Y%m%dT%H%M') AS delivered
-    FROM logs g ANTI JOIN listed l ON l.k = g.k
-    WHERE g.sha256 IS NOT NULL
-),
-covered AS (
-    SELECT DISTINCT u.source
-    FROM unlisted u JOIN digest_files d ON d.account_id = u.account_id AND d.region = u.region
-    WHERE CASE WHEN u.delivered IS NULL
-               THEN CAST(d.digest_end AS DATE) = u.delivery_day
-               ELSE u.delivered BETWEEN d.digest_start - INTERVAL 1 HOUR AND d.digest_end + INTERVAL 1 HOUR END
 )
-SELECT g.source,
+SELECT g.source, g.account_id, g.region, g.delivery_day,
     CASE
         WHEN g.sha256 IS NULL THEN 'not-validated'
-        WHEN l.k IS NULL AND c.source IS NOT NULL THEN 'not-in-digest'
-        WHEN l.k IS NULL THEN 'digest-missing'
+        WHEN l.k IS NULL THEN 'digest-missing' -- or not-in-digest: decided below
         WHEN NOT list_contains(l.hashes, g.sha256) THEN 'hash-mismatch'
         WHEN NOT l.sig_ok THEN 'signature-invalid'
         ELSE 'valid'
     END AS integrity
-FROM logs g
-LEFT JOIN listed l ON l.k = g.k
-LEFT JOIN covered c ON c.source = g.source;
+FROM ingested_files g
+LEFT JOIN listed l ON l.k = substr(g.source, strpos(g.source, 'AWSLogs/'))
+WHERE g.kind = 'log' AND g.status = 'ok';
+
+-- A hashed log file that no digest lists: if a digest covers its delivery
+-- time, the file was added after that digest was written (not-in-digest);
+-- otherwise the digest itself is missing. Only these few files are
+-- compared with digest periods.
+UPDATE integrity_new SET integrity = 'not-in-digest'
+FROM (
+    SELECT DISTINCT u.source
+    FROM (SELECT source, account_id, region, delivery_day,
+                 try_strptime(regexp_extract(source, '_(\d{8}T\d{4})Z_[^/]*$', 1), '%Y%m%dT%H%M') AS delivered
+          FROM integrity_new WHERE integrity = 'digest-missing') u
+    JOIN digest_files d ON d.account_id = u.account_id AND d.region = u.region
+    WHERE CASE WHEN u.delivered IS NULL
+               THEN CAST(d.digest_end AS DATE) = u.delivery_day
+               ELSE u.delivered BETWEEN d.digest_start - INTERVAL 1 HOUR AND d.digest_end + INTERVAL 1 HOUR END
+) c
+WHERE integrity_new.source = c.source;
 
 UPDATE ingested_files SET integrity = n.integrity
 FROM integrity_new n WHERE ingested_files.source = n.source;
