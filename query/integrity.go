@@ -15,10 +15,19 @@ var (
 	integrityFailuresSQL string
 )
 
+// integrityMemory is DuckDB's memory limit during the integrity pass.
+const integrityMemory = "128MB"
+
 // UpdateIntegrity derives digest chain status and every log file's
 // integrity status from the stored digests, in one transaction. It runs at
 // the end of `ingest --validate`, when all digests of the run are stored.
 func (db *DB) UpdateIntegrity(ctx context.Context) error {
+	// The pass joins every log file with the digests' listings: more than
+	// the ingest writer's buffer pool (writerMemory), which is sized for a
+	// trickle of appends.
+	if _, err := db.ExecContext(ctx, `SET memory_limit = '`+integrityMemory+`'`); err != nil {
+		return fmt.Errorf("update integrity in %s: %w", db.Path, err)
+	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("update integrity in %s: %w", db.Path, err)

@@ -28,7 +28,7 @@ const (
 )
 
 // writerMemory is DuckDB's memory limit during an ingest.
-const writerMemory = "96MB"
+const writerMemory = "48MB"
 
 // RunInfo describes an ingest run for the runs table.
 type RunInfo struct {
@@ -339,6 +339,7 @@ func (l *Loader) Commit(ctx context.Context) error {
 	if err := l.newStage(cctx); err != nil {
 		return err
 	}
+	releaseFreedMemory() // every few seconds at most: batches are large
 	return nil
 }
 
