@@ -67,15 +67,8 @@ func (l *Local) List(ctx context.Context, f *Filter, out chan<- FileRef) error {
 		if err != nil {
 			return fmt.Errorf("stat %s: %w", p, err)
 		}
-		ref := localRef(p, info)
+		ref := localRefKey(p, ki, info)
 		ref.Loose = !ki.InLayout && ki.AccountID == ""
-		if ki.Kind == KindDigest {
-			// The signature of a digest lives in S3 object metadata; a
-			// local copy carries it in a sidecar (see docs/integrity.md).
-			if sig, err := os.ReadFile(p + ".sig"); err == nil {
-				ref.Signature = strings.TrimSpace(string(sig))
-			}
-		}
 		select {
 		case out <- ref:
 		case <-ctx.Done():
@@ -86,9 +79,13 @@ func (l *Local) List(ctx context.Context, f *Filter, out chan<- FileRef) error {
 }
 
 func localRef(p string, info fs.FileInfo) FileRef {
+	return localRefKey(p, ParseKey(filepath.ToSlash(p)), info)
+}
+
+func localRefKey(p string, ki KeyInfo, info fs.FileInfo) FileRef {
 	return FileRef{
 		Source:  p,
-		Key:     ParseKey(filepath.ToSlash(p)),
+		Key:     ki,
 		Size:    info.Size(),
 		ETag:    strconv.FormatInt(info.Size(), 10) + "-" + strconv.FormatInt(info.ModTime().UnixNano(), 10),
 		ModTime: info.ModTime().UTC(),
@@ -97,7 +94,25 @@ func localRef(p string, info fs.FileInfo) FileRef {
 			if err != nil {
 				return nil, fmt.Errorf("open %s: %w", p, err)
 			}
+			if ki.Kind == KindDigest {
+				return &localDigest{fh}, nil
+			}
 			return fh, nil
 		},
 	}
+}
+
+// localDigest is an open local digest file. The signature of a digest lives
+// in S3 object metadata; a local copy carries it in a sidecar file next to
+// it (docs/integrity.md), read only when the digest is validated, not when
+// the tree is listed.
+type localDigest struct{ *os.File }
+
+// Signature implements SignatureReader.
+func (f *localDigest) Signature() string {
+	sig, err := os.ReadFile(f.Name() + ".sig")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(sig))
 }
