@@ -56,6 +56,13 @@ type Loader struct {
 	runID   int64
 	done    map[[16]byte]uint64
 	seed    maphash.Seed
+	// known holds a hash of every source with a row in ingested_files
+	// (from earlier runs or earlier in this one): only those need their old
+	// rows deleted before the new ones go in. A collision costs a DELETE
+	// that finds nothing.
+	known   map[uint64]struct{}
+	inTx    bool // the batch's transaction is open
+	broken  bool // an Add failed midway: the open batch must not commit
 	nFiles  int
 	nEvents int
 	oldest  time.Time
@@ -73,7 +80,7 @@ func NewLoader(ctx context.Context, db *DB, run RunInfo) (*Loader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load into %s: %w", db.Path, err)
 	}
-	l := &Loader{db: db, conn: conn, seed: maphash.MakeSeed(), done: map[[16]byte]uint64{}, now: func() time.Time { return time.Now().UTC() }}
+	l := &Loader{db: db, conn: conn, seed: maphash.MakeSeed(), done: map[[16]byte]uint64{}, known: map[uint64]struct{}{}, now: func() time.Time { return time.Now().UTC() }}
 	for _, q := range []string{
 		// The writer's data is a trickle (kept events and one row per
 		// file): cap DuckDB's buffer pool so the process's memory does not
@@ -85,13 +92,9 @@ func NewLoader(ctx context.Context, db *DB, run RunInfo) (*Loader, error) {
 			return nil, fmt.Errorf("prepare %s: %w", db.Path, err)
 		}
 	}
-	if err := l.newStage(ctx); err != nil {
-		l.close()
-		return nil, err
-	}
-	doneSQL := `SELECT source, coalesce(etag, '') FROM ingested_files WHERE status <> 'failed'`
+	doneSQL := `SELECT source, coalesce(etag, ''), status <> 'failed' FROM ingested_files`
 	if run.Validate {
-		doneSQL += ` AND (kind NOT IN ('log', 'digest') OR (sha256 IS NOT NULL AND (kind = 'log' OR status = 'ok')))`
+		doneSQL = `SELECT source, coalesce(etag, ''), status <> 'failed' AND (kind NOT IN ('log', 'digest') OR (sha256 IS NOT NULL AND (kind = 'log' OR status = 'ok'))) FROM ingested_files`
 	}
 	rows, err := conn.QueryContext(ctx, doneSQL)
 	if err != nil {
@@ -100,12 +103,16 @@ func NewLoader(ctx context.Context, db *DB, run RunInfo) (*Loader, error) {
 	}
 	for rows.Next() {
 		var src, etag string
-		if err := rows.Scan(&src, &etag); err != nil {
+		var done bool
+		if err := rows.Scan(&src, &etag, &done); err != nil {
 			rows.Close()
 			l.close()
 			return nil, fmt.Errorf("read checkpoints from %s: %w", db.Path, err)
 		}
-		l.done[key(src)] = maphash.String(l.seed, etag)
+		l.known[maphash.String(l.seed, src)] = struct{}{}
+		if done {
+			l.done[key(src)] = maphash.String(l.seed, etag)
+		}
 	}
 	rows.Close()
 	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(run_id), 0) + 1 FROM runs`).Scan(&l.runID); err != nil {
@@ -124,42 +131,54 @@ func NewLoader(ctx context.Context, db *DB, run RunInfo) (*Loader, error) {
 		l.close()
 		return nil, fmt.Errorf("start run in %s: %w", db.Path, err)
 	}
+	if err := l.begin(ctx); err != nil {
+		l.close()
+		return nil, err
+	}
 	return l, nil
 }
 
-// stageTables are the connection-local tables the Appenders fill between
-// commits. raw is staged as text: the Appender would JSON-encode a Go
-// string into a JSON column (a string holding the record, not the record).
-var stageTables = []string{
-	`CREATE OR REPLACE TEMP TABLE stage_events AS SELECT * REPLACE (CAST(raw AS VARCHAR) AS raw) FROM events LIMIT 0`,
-	`CREATE OR REPLACE TEMP TABLE stage_files AS SELECT * FROM ingested_files LIMIT 0`,
-	`CREATE OR REPLACE TEMP TABLE stage_digests AS SELECT * FROM digest_files LIMIT 0`,
-	`CREATE OR REPLACE TEMP TABLE stage_digest_logs AS SELECT * FROM digest_log_files LIMIT 0`,
+// stageEvents is the connection-local table the events Appender fills
+// between commits: events are deduplicated on their way into the events
+// table (query/sql/commit_batch.sql). raw is staged as text: the Appender
+// would JSON-encode a Go string into a JSON column (a string holding the
+// record, not the record).
+const stageEvents = `CREATE OR REPLACE TEMP TABLE stage_events AS SELECT * REPLACE (CAST(raw AS VARCHAR) AS raw) FROM events LIMIT 0`
+
+// begin opens the transaction of the next batch, with a fresh staging
+// table for its events. Checkpoint and digest rows are appended straight
+// into their tables inside this transaction: staging them too cost a copy
+// of every row at every commit (most of the writer's work, which shares
+// the cores with the decoders). Nothing appended is visible to anyone
+// before the batch commits, and a rollback removes all of it.
+func (l *Loader) begin(ctx context.Context) error {
+	if _, err := l.conn.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
+		return fmt.Errorf("begin batch in %s: %w", l.db.Path, err)
+	}
+	l.inTx = true
+	return l.newStage(ctx)
 }
 
-// newStage (re)creates the staging tables and their Appenders. It runs
-// after every commit: rows deleted from an in-memory temporary table keep
-// their storage, so emptying the tables with DELETE made an ingest's memory
-// grow with every batch; replacing them frees it.
+// newStage (re)creates the events staging table and the Appenders. It runs
+// at every batch: rows deleted from an in-memory temporary table keep their
+// storage, so emptying the table with DELETE made an ingest's memory grow
+// with every batch; replacing it frees it.
 func (l *Loader) newStage(ctx context.Context) error {
-	for _, a := range []**duckdb.Appender{&l.evApp, &l.fileApp, &l.digApp, &l.dlfApp} {
-		if *a != nil {
-			(*a).Close()
-			*a = nil
-		}
-	}
-	for _, q := range stageTables {
-		if _, err := l.conn.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("prepare staging in %s: %w", l.db.Path, err)
-		}
+	l.closeAppenders()
+	if _, err := l.conn.ExecContext(ctx, stageEvents); err != nil {
+		return fmt.Errorf("prepare staging in %s: %w", l.db.Path, err)
 	}
 	err := l.conn.Raw(func(dc any) error {
 		var err error
 		for _, a := range []struct {
-			app   **duckdb.Appender
-			table string
-		}{{&l.evApp, "stage_events"}, {&l.fileApp, "stage_files"}, {&l.digApp, "stage_digests"}, {&l.dlfApp, "stage_digest_logs"}} {
-			if *a.app, err = duckdb.NewAppender(dc.(driver.Conn), "temp", "main", a.table); err != nil {
+			app          **duckdb.Appender
+			schema, name string
+		}{{&l.evApp, "temp", "stage_events"}, {&l.fileApp, "", "ingested_files"}, {&l.digApp, "", "digest_files"}, {&l.dlfApp, "", "digest_log_files"}} {
+			catalog := ""
+			if a.schema == "temp" {
+				catalog = "temp"
+			}
+			if *a.app, err = duckdb.NewAppender(dc.(driver.Conn), catalog, "main", a.name); err != nil {
 				return err
 			}
 		}
@@ -169,6 +188,15 @@ func (l *Loader) newStage(ctx context.Context) error {
 		return fmt.Errorf("create appenders in %s: %w", l.db.Path, err)
 	}
 	return nil
+}
+
+func (l *Loader) closeAppenders() {
+	for _, a := range []**duckdb.Appender{&l.evApp, &l.fileApp, &l.digApp, &l.dlfApp} {
+		if *a != nil {
+			(*a).Close()
+			*a = nil
+		}
+	}
 }
 
 // key condenses a source name for the checkpoint set: 16 bytes of SHA-256
@@ -218,8 +246,32 @@ func nullDay(t time.Time) any {
 	return t
 }
 
-// Add stages one file's result and commits when the batch is full.
+// Add stages one file's result and commits when the batch is full. After
+// an error the open batch is rolled back, not committed: the file may be
+// half staged.
 func (l *Loader) Add(ctx context.Context, res ingest.FileResult) error {
+	if err := l.add(ctx, res); err != nil {
+		l.broken = true
+		return err
+	}
+	if l.nFiles == 0 {
+		l.oldest = time.Now()
+	}
+	l.nFiles++
+	l.nEvents += len(res.Events)
+	if l.nFiles >= batchFiles || l.nEvents >= batchEvents || time.Since(l.oldest) >= batchAge {
+		return l.Commit(ctx)
+	}
+	return nil
+}
+
+func (l *Loader) add(ctx context.Context, res ingest.FileResult) error {
+	if l.broken || !l.inTx {
+		return fmt.Errorf("stage %s: the batch was abandoned after an earlier error", res.Ref.Source)
+	}
+	if err := l.replace(ctx, res.Ref.Source, res.Digest != nil); err != nil {
+		return err
+	}
 	for i := range res.Events {
 		e := &res.Events[i]
 		err := l.evApp.AppendRow(
@@ -255,13 +307,33 @@ func (l *Loader) Add(ctx context.Context, res ingest.FileResult) error {
 			return err
 		}
 	}
-	if l.nFiles == 0 {
-		l.oldest = time.Now()
+	return nil
+}
+
+// replace deletes the rows an earlier read of src left (a file that failed
+// before, or changed), so that source stays unique in ingested_files (it
+// has no primary key: schema v5) and digest_files. Sources never stored
+// before, nearly all of them, cost one map lookup.
+func (l *Loader) replace(ctx context.Context, src string, digest bool) error {
+	h := maphash.String(l.seed, src)
+	if _, ok := l.known[h]; !ok {
+		l.known[h] = struct{}{}
+		return nil
 	}
-	l.nFiles++
-	l.nEvents += len(res.Events)
-	if l.nFiles >= batchFiles || l.nEvents >= batchEvents || time.Since(l.oldest) >= batchAge {
-		return l.Commit(ctx)
+	// Rows of this batch may still sit in the Appenders' buffers.
+	for _, a := range []*duckdb.Appender{l.fileApp, l.digApp, l.dlfApp} {
+		if err := a.Flush(); err != nil {
+			return fmt.Errorf("replace %s: %w", src, err)
+		}
+	}
+	stmts := []string{`DELETE FROM ingested_files WHERE source = ?`}
+	if digest {
+		stmts = append(stmts, `DELETE FROM digest_log_files WHERE digest_source = ?`, `DELETE FROM digest_files WHERE source = ?`)
+	}
+	for _, q := range stmts {
+		if _, err := l.conn.ExecContext(ctx, q, src); err != nil {
+			return fmt.Errorf("replace %s: %w", src, err)
+		}
 	}
 	return nil
 }
@@ -302,50 +374,74 @@ func sourceKind(ref ingest.FileRef) string {
 	return "trail"
 }
 
-// Commit moves the staged batch into the real tables in one transaction:
-// events deduplicated on event_id (on a duplicate, the copy from the
+// Commit ends the open batch: it moves the staged events into the events
+// table, deduplicated on event_id (on a duplicate, the copy from the
 // lexically smallest source file wins, so the result does not depend on the
-// order files were read in), and the files' checkpoint rows.
+// order files were read in), commits the transaction that also holds the
+// files' checkpoint and digest rows, and opens the next batch.
 func (l *Loader) Commit(ctx context.Context) error {
-	if l.nFiles == 0 {
-		return nil
-	}
-	if err := l.evApp.Flush(); err != nil {
-		return fmt.Errorf("flush staged events: %w", err)
-	}
-	for _, a := range []*duckdb.Appender{l.fileApp, l.digApp, l.dlfApp} {
-		if err := a.Flush(); err != nil {
-			return fmt.Errorf("flush staged files: %w", err)
-		}
-	}
+	return l.commit(ctx, true)
+}
+
+func (l *Loader) commit(ctx context.Context, reopen bool) error {
 	// The commit must not be half-done because the user pressed Ctrl-C:
 	// a cancelled context would abort it mid-transaction. It is short.
 	cctx := context.WithoutCancel(ctx)
-	tx, err := l.conn.BeginTx(cctx, nil)
+	if !l.inTx {
+		return nil
+	}
+	if l.broken {
+		l.rollback(cctx)
+		return fmt.Errorf("commit batch to %s: abandoned after an error while staging", l.db.Path)
+	}
+	if l.nFiles == 0 && !reopen {
+		l.rollback(cctx) // nothing staged: end the transaction
+		return nil
+	}
+	if l.nFiles == 0 {
+		return nil
+	}
+	err := func() error {
+		for _, a := range []*duckdb.Appender{l.evApp, l.fileApp, l.digApp, l.dlfApp} {
+			if err := a.Flush(); err != nil {
+				return fmt.Errorf("flush staged rows: %w", err)
+			}
+		}
+		if _, err := l.conn.ExecContext(cctx, commitBatchSQL); err != nil {
+			return err
+		}
+		l.closeAppenders() // an Appender must not outlive its transaction's table
+		if _, err := l.conn.ExecContext(cctx, `COMMIT`); err != nil {
+			return err
+		}
+		l.inTx = false
+		return nil
+	}()
 	if err != nil {
-		return fmt.Errorf("commit batch to %s: %w", l.db.Path, err)
-	}
-	if _, err := tx.ExecContext(cctx, commitBatchSQL); err != nil {
-		tx.Rollback()
-		l.clearStage(cctx)
-		return fmt.Errorf("commit batch to %s: %w", l.db.Path, err)
-	}
-	if err := tx.Commit(); err != nil {
-		l.clearStage(cctx)
+		l.rollback(cctx)
+		if reopen {
+			l.begin(cctx)
+		}
 		return fmt.Errorf("commit batch to %s: %w", l.db.Path, err)
 	}
 	l.nFiles, l.nEvents = 0, 0
 	l.Commits++
-	if err := l.newStage(cctx); err != nil {
-		return err
-	}
 	releaseFreedMemory() // every few seconds at most: batches are large
+	if reopen {
+		return l.begin(cctx)
+	}
 	return nil
 }
 
-func (l *Loader) clearStage(ctx context.Context) {
-	l.newStage(ctx)
+// rollback abandons the open batch: none of its rows stay.
+func (l *Loader) rollback(ctx context.Context) {
+	l.closeAppenders()
+	if l.inTx {
+		l.conn.ExecContext(ctx, `ROLLBACK`)
+		l.inTx = false
+	}
 	l.nFiles, l.nEvents = 0, 0
+	l.broken = false
 }
 
 // RunTotals are the counts written to the runs row at the end.
@@ -359,7 +455,7 @@ type RunTotals struct {
 // files.
 func (l *Loader) Finish(ctx context.Context, t RunTotals) error {
 	cctx := context.WithoutCancel(ctx)
-	err := l.Commit(cctx)
+	err := l.commit(cctx, false)
 	if err != nil && t.Status == "ok" {
 		t.Status = "failed"
 	}
@@ -372,16 +468,7 @@ func (l *Loader) Finish(ctx context.Context, t RunTotals) error {
 }
 
 func (l *Loader) close() {
-	if l.evApp != nil {
-		l.evApp.Close()
-		l.evApp = nil
-	}
-	for _, a := range []**duckdb.Appender{&l.evApp, &l.fileApp, &l.digApp, &l.dlfApp} {
-		if *a != nil {
-			(*a).Close()
-			*a = nil
-		}
-	}
+	l.rollback(context.Background()) // a no-op after Finish's commit
 	if l.conn != nil {
 		l.conn.Close()
 		l.conn = nil

@@ -1,5 +1,5 @@
--- Moves one staged batch into the real tables (run inside a transaction by
--- Loader.Commit). Duplicate event_ids keep the copy from the lexically
+-- Moves one batch's staged events into the events table, inside the batch's
+-- transaction (Loader.Commit). Duplicate event_ids keep the copy from the lexically
 -- smallest source file, so the result is independent of read order.
 INSERT INTO events
 SELECT * REPLACE (CAST(raw AS JSON) AS raw) FROM stage_events
@@ -25,15 +25,6 @@ ON CONFLICT (event_id) DO UPDATE SET
     source_kind = excluded.source_kind, source_file = excluded.source_file, raw = excluded.raw
 WHERE excluded.source_file < events.source_file;
 
--- A file read again (failed before, or changed) replaces its old row.
--- There is no primary key (schema v5): this delete keeps source unique.
-DELETE FROM ingested_files WHERE source IN (SELECT source FROM stage_files);
-INSERT INTO ingested_files SELECT * FROM stage_files;
-
--- A digest read again replaces its earlier rows.
-DELETE FROM digest_log_files WHERE digest_source IN (SELECT source FROM stage_digests);
-INSERT INTO digest_log_files SELECT * FROM stage_digest_logs;
-DELETE FROM digest_files WHERE source IN (SELECT source FROM stage_digests);
-INSERT INTO digest_files SELECT * FROM stage_digests;
-
--- The staging tables are replaced after the commit (Loader.newStage).
+-- The files' checkpoint rows and the digests' rows were appended straight
+-- into their tables in the same transaction (Loader.begin); rows of a file
+-- read again were deleted just before (Loader.replace).
