@@ -143,6 +143,7 @@ func (w *Worker) Process(ctx context.Context, ref FileRef) FileResult {
 		return res
 	}
 	err := w.read(ctx, ref, &res)
+	w.trimBuffers()
 	res.Elapsed = time.Since(start)
 	if ref.Loose && errors.Is(err, ErrNoRecords) {
 		res.Status, res.Reason, res.Events = StatusSkipped, "not-a-log", nil
@@ -312,6 +313,21 @@ func (w *Worker) gunzipWhole() (data []byte, rest io.Reader, ok bool, err error)
 		return nil, bytes.NewReader(z), false, nil
 	}
 	return w.buf[:n], nil, true, nil
+}
+
+// keepBufferBytes is the largest buffer a Worker keeps from one file to the
+// next. Log files are tens of KB; the buffers of a rare large one are let
+// go, so that 32 S3 workers do not each hold on to the largest file they
+// ever met (an S3 ingest peaked at 257 MB before this).
+const keepBufferBytes = 1 << 20
+
+func (w *Worker) trimBuffers() {
+	if cap(w.buf) > keepBufferBytes {
+		w.buf = nil
+	}
+	if cap(w.zbuf) > keepBufferBytes/4 {
+		w.zbuf = nil
+	}
 }
 
 // countRecords counts the records of a file that is not split: every

@@ -57,6 +57,9 @@ func main() {
 		case "mkdb":
 			mkdb(os.Args[2:])
 			return
+		case "s3floor":
+			s3floor(os.Args[2:])
+			return
 		}
 	}
 	if err := bench(); err != nil {
@@ -179,6 +182,10 @@ func bench() error {
 			return err
 		}
 		defer stop()
+		methods = append(methods, method{"S3 floor: list + GET every log object only (same SDK client, 32 at once, versitygw)", func(int) (time.Duration, int64, error) {
+			return timed(self, []string{"s3floor", endpoint, "32"},
+				[]string{"AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=benchsecret", "AWS_EC2_METADATA_DISABLED=true"}, io.Discard)
+		}})
 		methods = append(methods, method{"rootaudit ingest (S3, loopback versitygw)", func(i int) (time.Duration, int64, error) {
 			db := filepath.Join(tmp, fmt.Sprintf("s%d.duckdb", i))
 			os.Remove(db)
