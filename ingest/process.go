@@ -125,6 +125,7 @@ func (c *countReader) Read(p []byte) (int, error) {
 func (w *Worker) Process(ctx context.Context, ref FileRef) FileResult {
 	start := time.Now()
 	res := FileResult{Ref: ref}
+	defer w.trimBuffers()
 	if w.opts.Digests && ref.Key.Kind == KindDigest {
 		d, n, err := w.readDigest(ctx, ref)
 		res.Elapsed, res.Bytes = time.Since(start), n
@@ -143,7 +144,6 @@ func (w *Worker) Process(ctx context.Context, ref FileRef) FileResult {
 		return res
 	}
 	err := w.read(ctx, ref, &res)
-	w.trimBuffers()
 	res.Elapsed = time.Since(start)
 	if ref.Loose && errors.Is(err, ErrNoRecords) {
 		res.Status, res.Reason, res.Events = StatusSkipped, "not-a-log", nil
@@ -310,7 +310,7 @@ func (w *Worker) gunzipWhole() (data []byte, rest io.Reader, ok bool, err error)
 	}
 	used, n, ok := w.wg.gunzip(w.buf[:size], z)
 	if !ok || used != len(z) || n != size {
-		return nil, bytes.NewReader(z), false, nil
+		return nil, rest, false, nil
 	}
 	return w.buf[:n], nil, true, nil
 }
@@ -422,8 +422,16 @@ func (w *Worker) readDigest(ctx context.Context, ref FileRef) (*Digest, int64, e
 	if len(b) > maxDigestBytes {
 		return nil, int64(len(b)), fmt.Errorf("digest larger than %d bytes", maxDigestBytes)
 	}
-	sum := sha256.Sum256(b)
-	d, err := ParseDigest(b, hex.EncodeToString(sum[:]))
+	// load hashed the bytes as they came when hashing is on; otherwise
+	// hash them here (a digest's hash is part of its signed string).
+	var sum []byte
+	if w.opts.Hash {
+		sum = w.h.Sum(nil)
+	} else {
+		s := sha256.Sum256(b)
+		sum = s[:]
+	}
+	d, err := ParseDigest(b, hex.EncodeToString(sum))
 	if err != nil {
 		return nil, int64(len(b)), err
 	}

@@ -171,14 +171,10 @@ func (l *Loader) newStage(ctx context.Context) error {
 	err := l.conn.Raw(func(dc any) error {
 		var err error
 		for _, a := range []struct {
-			app          **duckdb.Appender
-			schema, name string
+			app            **duckdb.Appender
+			catalog, table string
 		}{{&l.evApp, "temp", "stage_events"}, {&l.fileApp, "", "ingested_files"}, {&l.digApp, "", "digest_files"}, {&l.dlfApp, "", "digest_log_files"}} {
-			catalog := ""
-			if a.schema == "temp" {
-				catalog = "temp"
-			}
-			if *a.app, err = duckdb.NewAppender(dc.(driver.Conn), catalog, "main", a.name); err != nil {
+			if *a.app, err = duckdb.NewAppender(dc.(driver.Conn), a.catalog, "main", a.table); err != nil {
 				return err
 			}
 		}
@@ -394,11 +390,10 @@ func (l *Loader) commit(ctx context.Context, reopen bool) error {
 		l.rollback(cctx)
 		return fmt.Errorf("commit batch to %s: abandoned after an error while staging", l.db.Path)
 	}
-	if l.nFiles == 0 && !reopen {
-		l.rollback(cctx) // nothing staged: end the transaction
-		return nil
-	}
 	if l.nFiles == 0 {
+		if !reopen {
+			l.rollback(cctx) // nothing staged: end the transaction
+		}
 		return nil
 	}
 	err := func() error {
