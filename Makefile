@@ -4,7 +4,13 @@ BIN       := bin/rootaudit
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION)
 DEMO      := demo
-FUZZTIME  ?= 10s
+# A count, not a duration: Go 1.26's fuzz coordinator can fail a target with
+# "context deadline exceeded" when a duration budget expires under load
+# (go.dev/issue/75804, fixed in Go 1.27); a count has no deadline to race.
+FUZZTIME  ?= 20000x
+# Minimising each new corpus entry is capped by count as well (default: 60 s
+# each), so a target with large inputs cannot spend a minute per entry.
+FUZZMIN   ?= 1000x
 VERSITYGW := github.com/versity/versitygw/cmd/versitygw@v1.8.0
 # libdeflate inflates a whole log file in one call about twice as fast as
 # Go's streaming decoders (docs/performance.md). It is built in when its
@@ -36,18 +42,19 @@ vet:
 unit:
 	$(GO) test $(GOFLAGS_TAGS) -count=1 -timeout 15m ./...
 
-# Each fuzz target runs for FUZZTIME; crashers land in testdata/fuzz and
+# Each fuzz target runs FUZZTIME (executions, or a duration such as 1m for
+# longer local sessions); crashers land in testdata/fuzz and
 # become regression cases of `go test`.
 fuzz:
-	$(if $(TAGS),$(GO) test $(GOFLAGS_TAGS) -run '^$$' -fuzz '^FuzzWholeGunzip$$' -fuzztime $(FUZZTIME) ./ingest)
-	$(GO) test -run '^$$' -fuzz '^FuzzWalker$$' -fuzztime $(FUZZTIME) ./ingest
-	$(GO) test -run '^$$' -fuzz '^FuzzParseDigest$$' -fuzztime $(FUZZTIME) ./ingest
-	$(GO) test -run '^$$' -fuzz '^FuzzParseKey$$' -fuzztime $(FUZZTIME) ./ingest
-	$(GO) test -run '^$$' -fuzz '^FuzzCandidateNeverMisses$$' -fuzztime $(FUZZTIME) ./ingest
-	$(GO) test -run '^$$' -fuzz '^FuzzLookupEvent$$' -fuzztime $(FUZZTIME) ./ingest
-	$(GO) test -run '^$$' -fuzz '^FuzzAthenaRecord$$' -fuzztime $(FUZZTIME) ./ingest
-	$(GO) test -run '^$$' -fuzz '^FuzzParseAthenaURL$$' -fuzztime $(FUZZTIME) ./ingest
-	$(GO) test -run '^$$' -fuzz '^FuzzSplitStatements$$' -fuzztime $(FUZZTIME) ./query
+	$(if $(TAGS),$(GO) test $(GOFLAGS_TAGS) -run '^$$' -fuzz '^FuzzWholeGunzip$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./ingest)
+	$(GO) test -run '^$$' -fuzz '^FuzzWalker$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./ingest
+	$(GO) test -run '^$$' -fuzz '^FuzzParseDigest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./ingest
+	$(GO) test -run '^$$' -fuzz '^FuzzParseKey$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./ingest
+	$(GO) test -run '^$$' -fuzz '^FuzzCandidateNeverMisses$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./ingest
+	$(GO) test -run '^$$' -fuzz '^FuzzLookupEvent$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./ingest
+	$(GO) test -run '^$$' -fuzz '^FuzzAthenaRecord$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./ingest
+	$(GO) test -run '^$$' -fuzz '^FuzzParseAthenaURL$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./ingest
+	$(GO) test -run '^$$' -fuzz '^FuzzSplitStatements$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./query
 
 # The whole suite: formatting, vet, unit and integration tests, short fuzzing.
 test: vet unit fuzz
