@@ -90,9 +90,9 @@ func localRefKey(p string, ki KeyInfo, info fs.FileInfo) FileRef {
 		ETag:    strconv.FormatInt(info.Size(), 10) + "-" + strconv.FormatInt(info.ModTime().UnixNano(), 10),
 		ModTime: info.ModTime().UTC(),
 		Open: func(ctx context.Context) (io.ReadCloser, error) {
-			fh, err := os.Open(p)
+			fh, err := openLocal(p)
 			if err != nil {
-				return nil, fmt.Errorf("open %s: %w", p, err)
+				return nil, err
 			}
 			if ki.Kind == KindDigest {
 				return &localDigest{fh}, nil
@@ -106,11 +106,11 @@ func localRefKey(p string, ki KeyInfo, info fs.FileInfo) FileRef {
 // in S3 object metadata; a local copy carries it in a sidecar file next to
 // it (docs/integrity.md), read only when the digest is validated, not when
 // the tree is listed.
-type localDigest struct{ *os.File }
+type localDigest struct{ *localFile }
 
 // Signature implements SignatureReader.
 func (f *localDigest) Signature() string {
-	sig, err := os.ReadFile(f.Name() + ".sig")
+	sig, err := os.ReadFile(f.name + ".sig")
 	if err != nil {
 		return ""
 	}
