@@ -110,9 +110,17 @@ type localDigest struct{ *localFile }
 
 // Signature implements SignatureReader.
 func (f *localDigest) Signature() string {
-	sig, err := os.ReadFile(f.name + ".sig")
+	// A signature is 512 hex digits for RSA-2048 (1,024 for RSA-4096); a
+	// larger sidecar is not one, and verifying it fails as "invalid".
+	var buf [4096]byte
+	sf, err := openLocal(f.name + ".sig")
 	if err != nil {
 		return ""
 	}
-	return strings.TrimSpace(string(sig))
+	defer sf.Close()
+	n, err := io.ReadFull(sf, buf[:])
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return ""
+	}
+	return strings.TrimSpace(string(buf[:n]))
 }

@@ -71,6 +71,41 @@ func TestValidateCleanTrail(t *testing.T) {
 			t.Errorf("clean trail: %+v", c)
 		}
 	}
+	if len(in.Failures) != 0 {
+		t.Errorf("clean trail: failures %+v", in.Failures)
+	}
+}
+
+// TestValidateListsUnreadableFile: a log file that cannot be read is not in
+// the integrity summary (which counts files read), but it is a failure:
+// `integrity` lists it and exits with findings even though every file that
+// was read validates.
+func TestValidateListsUnreadableFile(t *testing.T) {
+	dir, keys := signedTrail(t)
+	kf := filepath.Join(t.TempDir(), "keys.json")
+	os.WriteFile(kf, keys, 0o644)
+	logs := files(t, dir, "CloudTrail")
+	broken := logs[len(logs)/2]
+	b, err := os.ReadFile(broken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(broken, b[:len(b)/2], 0o644) // truncated gzip
+	db := filepath.Join(t.TempDir(), "v.duckdb")
+	if _, stderr, code := runCLI(t, "ingest", "--db", db, "--all", "-q", "--validate", "--public-keys", kf, dir); code != exitPartial {
+		t.Fatalf("ingest --validate of a trail with a truncated file: exit %d, want %d: %s", code, exitPartial, stderr)
+	}
+	out, stderr, code := runCLI(t, "integrity", "--db", db, "--format", "json")
+	if code != exitFindings {
+		t.Fatalf("integrity exit %d, want %d: %s\n%s", code, exitFindings, stderr, out)
+	}
+	var in query.Integrity
+	if err := json.Unmarshal([]byte(out), &in); err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Failures) != 1 || in.Failures[0].Source != broken || in.Failures[0].Status != "read-failed" {
+		t.Fatalf("failures %+v, want only %s read-failed", in.Failures, broken)
+	}
 }
 
 // TestValidateFindsTampering plants a tampered log file, a deleted log
