@@ -13,6 +13,8 @@ var (
 	integritySummarySQL string
 	//go:embed sql/integrity_failures.sql
 	integrityFailuresSQL string
+	//go:embed sql/integrity_any_unread.sql
+	integrityAnyUnreadSQL string
 )
 
 // integrityMemory is DuckDB's memory limit during the integrity pass.
@@ -85,7 +87,7 @@ func (db *DB) Integrity(ctx context.Context) (*Integrity, error) {
 	// `ingest --validate`) the summary already shows there are none.
 	if !summaryHasFailures(out.Summary) {
 		var failed bool
-		if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM ingested_files WHERE status = 'failed')`).Scan(&failed); err != nil {
+		if err := db.QueryRowContext(ctx, integrityAnyUnreadSQL).Scan(&failed); err != nil {
 			return nil, fmt.Errorf("integrity failures: %w", err)
 		}
 		if !failed {
