@@ -60,6 +60,19 @@ func main() {
 		case "s3floor":
 			s3floor(os.Args[2:])
 			return
+		case "upload":
+			// upload ENDPOINT DIR: put a trail into bucket "bench" of any
+			// S3 server (for measuring against servers other than
+			// versitygw; docs/performance.md).
+			if len(os.Args) != 4 {
+				fmt.Fprintln(os.Stderr, "usage: benchrun upload ENDPOINT DIR")
+				os.Exit(2)
+			}
+			if err := upload(os.Args[2], os.Args[3]); err != nil {
+				fmt.Fprintln(os.Stderr, "benchrun upload:", err)
+				os.Exit(1)
+			}
+			return
 		}
 	}
 	if err := bench(); err != nil {
