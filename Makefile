@@ -11,6 +11,7 @@ FUZZTIME  ?= 20000x
 # Minimising each new corpus entry is capped by count as well (default: 60 s
 # each), so a target with large inputs cannot spend a minute per entry.
 FUZZMIN   ?= 1000x
+FUZZFLAGS  = -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
 VERSITYGW := github.com/versity/versitygw/cmd/versitygw@v1.8.0
 # libdeflate inflates a whole log file in one call about twice as fast as
 # Go's streaming decoders (docs/performance.md). It is built in when its
@@ -46,15 +47,15 @@ unit:
 # longer local sessions); crashers land in testdata/fuzz and
 # become regression cases of `go test`.
 fuzz:
-	$(if $(TAGS),$(GO) test $(GOFLAGS_TAGS) -run '^$$' -fuzz '^FuzzWholeGunzip$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./ingest)
-	$(GO) test -run '^$$' -fuzz '^FuzzWalker$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./ingest
-	$(GO) test -run '^$$' -fuzz '^FuzzParseDigest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./ingest
-	$(GO) test -run '^$$' -fuzz '^FuzzParseKey$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./ingest
-	$(GO) test -run '^$$' -fuzz '^FuzzCandidateNeverMisses$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./ingest
-	$(GO) test -run '^$$' -fuzz '^FuzzLookupEvent$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./ingest
-	$(GO) test -run '^$$' -fuzz '^FuzzAthenaRecord$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./ingest
-	$(GO) test -run '^$$' -fuzz '^FuzzParseAthenaURL$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./ingest
-	$(GO) test -run '^$$' -fuzz '^FuzzSplitStatements$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./query
+	$(if $(TAGS),$(GO) test $(GOFLAGS_TAGS) $(FUZZFLAGS) -fuzz '^FuzzWholeGunzip$$' ./ingest)
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzWalker$$' ./ingest
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzParseDigest$$' ./ingest
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzParseKey$$' ./ingest
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzCandidateNeverMisses$$' ./ingest
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzLookupEvent$$' ./ingest
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzAthenaRecord$$' ./ingest
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzParseAthenaURL$$' ./ingest
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzSplitStatements$$' ./query
 
 # The whole suite: formatting, vet, unit and integration tests, short fuzzing.
 test: vet unit fuzz
