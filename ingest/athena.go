@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -1048,6 +1049,19 @@ func appendRenamed(dst []byte, v *fastjson.Value, mode, depth int) []byte {
 			dst = appendRenamed(dst, c, mode, depth+1)
 		}
 		return append(dst, ']')
+	case fastjson.TypeString:
+		// fastjson keeps a string as it came and accepts raw control
+		// characters in it, which JSON does not: write the decoded text
+		// again, escaped (FuzzAthenaRecord found this).
+		return appendJSONString(dst, string(v.GetStringBytes()))
+	case fastjson.TypeNumber:
+		// Likewise a number is kept as its text; fastjson is laxer than
+		// JSON about it (a leading zero, a bare minus sign).
+		raw := v.MarshalTo(nil)
+		if !json.Valid(raw) {
+			return appendJSONString(dst, string(raw))
+		}
+		return append(dst, raw...)
 	}
 	return v.MarshalTo(dst)
 }
