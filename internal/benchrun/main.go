@@ -95,6 +95,19 @@ func (r *result) median() time.Duration {
 	return w[len(w)/2]
 }
 
+// perRunRatios compares each run's wall with the floor of the same run.
+func perRunRatios(walls, floor []time.Duration) string {
+	if len(walls) != len(floor) || len(walls) == 0 {
+		return "–" // a method run once (jq) has no run to pair with
+	}
+	q := make([]float64, len(walls))
+	for i := range walls {
+		q[i] = walls[i].Seconds() / floor[i].Seconds()
+	}
+	sort.Float64s(q)
+	return fmt.Sprintf("%.2f (%.2f–%.2f)", q[len(q)/2], q[0], q[len(q)-1])
+}
+
 func (r *result) maxRSS() int64 {
 	var m int64
 	for _, v := range r.rss {
@@ -238,11 +251,14 @@ func bench() error {
 	}
 	records := trailRecords(dir)
 	T := results[0].median()
-	fmt.Printf("\n| method | wall (median of %d) | MB/s of JSON | records/s | × T | peak RSS |\n|---|---|---|---|---|---|\n", *runs)
+	// The machine is a shared VM whose speed drifts between runs, so each
+	// method is also compared with the floor T of its own run (the runs
+	// are interleaved): the median and range of those ratios.
+	fmt.Printf("\n| method | wall (median of %d) | MB/s of JSON | records/s | × T | × T per run: median (range) | peak RSS |\n|---|---|---|---|---|---|---|\n", *runs)
 	for _, r := range results {
 		m := r.median()
-		fmt.Printf("| %s | %.2f s | %.0f | %.0f | %.2f | %d MB |\n", r.name, m.Seconds(), float64(total)/1e6/m.Seconds(),
-			float64(records)/m.Seconds(), m.Seconds()/T.Seconds(), r.maxRSS()/1024)
+		fmt.Printf("| %s | %.2f s | %.0f | %.0f | %.2f | %s | %d MB |\n", r.name, m.Seconds(), float64(total)/1e6/m.Seconds(),
+			float64(records)/m.Seconds(), m.Seconds()/T.Seconds(), perRunRatios(r.walls, results[0].walls), r.maxRSS()/1024)
 	}
 	if *big != "" {
 		nb, err := parseSize(*big)
