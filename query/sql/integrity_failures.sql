@@ -1,6 +1,8 @@
 -- integrity_failures: every log file that is not valid (when validation
 -- ran), every log file a digest lists that was never read (deleted?), every
 -- digest whose signature is not valid, and every chain gap.
+-- query.summaryHasFailures decides from integrity_summary.sql whether this
+-- query can find anything: a new failing status here must be added there.
 SELECT source, 'log' AS kind, integrity AS status,
        coalesce(account_id, '') || ' ' || coalesce(region, '') || ' ' || coalesce(CAST(delivery_day AS VARCHAR), '') AS detail
 FROM ingested_files
