@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/rootaudit/rootaudit/ingest"
-	"github.com/rootaudit/rootaudit/ingest/internal/s3test"
+	"github.com/rootaudit/rootaudit/internal/s3test"
 	"github.com/rootaudit/rootaudit/query"
 )
 
