@@ -2,6 +2,7 @@ package s3test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/rootaudit/rootaudit/query"
@@ -27,8 +28,9 @@ func EventsDigest(t testing.TB, dbPath string) (rows int, digest string) {
 	return rows, digest
 }
 
-// FileStatuses returns ingested_files as source → status.
-func FileStatuses(t testing.TB, dbPath string) map[string]string {
+// FileStatuses returns ingested_files as source → status, only the rows of
+// the given kinds ("log", "digest", …) when there are any.
+func FileStatuses(t testing.TB, dbPath string, kinds ...string) map[string]string {
 	t.Helper()
 	ctx := context.Background()
 	db, err := query.Open(ctx, dbPath, true)
@@ -36,7 +38,14 @@ func FileStatuses(t testing.TB, dbPath string) map[string]string {
 		t.Fatalf("open %s: %v", dbPath, err)
 	}
 	defer db.Close()
-	rows, err := db.QueryContext(ctx, `SELECT source, status FROM ingested_files`)
+	q, args := `SELECT source, status FROM ingested_files`, []any{}
+	if len(kinds) > 0 {
+		q += ` WHERE kind IN (?` + strings.Repeat(`, ?`, len(kinds)-1) + `)`
+		for _, k := range kinds {
+			args = append(args, k)
+		}
+	}
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		t.Fatal(err)
 	}

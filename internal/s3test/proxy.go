@@ -50,13 +50,15 @@ type Rule struct {
 // Request is one request the proxy saw.
 type Request struct {
 	Method string
-	Op     string // list, get, head, put, other
+	Op     string // list, get, head, put, sts (ServeSTS), other
 	Bucket string
 	Key    string // get/head/put
 	Prefix string // list
 	Token  bool   // list with a continuation token
 	Query  string
 	Fault  Fault // "" when forwarded untouched
+	// sts: the form's Action, RoleArn and RoleSessionName.
+	Action, RoleARN, Session string
 }
 
 // Proxy is a reverse proxy on loopback in front of an S3 server that
@@ -74,6 +76,8 @@ type Proxy struct {
 	mu     sync.Mutex
 	rules  []*Rule
 	log    []Request
+	sts    bool // ServeSTS called
+	deny   bool // refuse AssumeRole
 }
 
 // NewProxy starts a proxy to upstream (http://host:port) and stops it at
@@ -100,6 +104,17 @@ func NewProxy(t testing.TB, upstream string) *Proxy {
 		p.tr.CloseIdleConnections()
 	})
 	return p
+}
+
+// ServeSTS makes the proxy play STS as well, for clients whose STS
+// endpoint (AWS_ENDPOINT_URL_STS) is URL: a POST to / is recorded as a
+// Request with Op "sts" and answered with AccessKey and SecretKey as the
+// role's credentials or, when deny, with 403 AccessDenied. It stays on
+// across Reset.
+func (p *Proxy) ServeSTS(deny bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sts, p.deny = true, deny
 }
 
 // Add installs a rule; rules are tried in the order added.
@@ -176,6 +191,13 @@ func (p *Proxy) match(req Request) *Rule {
 var credRegion = regexp.MustCompile(`Credential=[^/]+/[0-9]+/([^/]+)/s3/`)
 
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	sts, deny := p.sts, p.deny
+	p.mu.Unlock()
+	if sts && r.Method == http.MethodPost && r.URL.Path == "/" {
+		p.assumeRole(w, r, deny)
+		return
+	}
 	req := parseRequest(r)
 	p.mu.Lock()
 	rule := p.match(req)
@@ -271,6 +293,29 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		conn.Close()
 	}
+}
+
+// assumeRole answers an STS request (ServeSTS).
+func (p *Proxy) assumeRole(w http.ResponseWriter, r *http.Request, deny bool) {
+	r.ParseForm()
+	f := r.PostForm
+	req := Request{Method: r.Method, Op: "sts", Query: r.URL.RawQuery, Action: f.Get("Action"), RoleARN: f.Get("RoleArn"), Session: f.Get("RoleSessionName")}
+	if deny {
+		req.Fault = FaultDenied
+	}
+	p.record(req)
+	w.Header().Set("Content-Type", "text/xml")
+	if deny {
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprintf(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:iam::111122223333:user/auditor is not authorized to perform: sts:AssumeRole on resource: %s</Message></Error><RequestId>PROXY0000000002</RequestId></ErrorResponse>`,
+			html.EscapeString(req.RoleARN))
+		return
+	}
+	// arn:aws:iam::ACCOUNT:role/NAME assumed as SESSION is
+	// arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION.
+	assumed := strings.Replace(strings.Replace(req.RoleARN, ":iam:", ":sts:", 1), ":role/", ":assumed-role/", 1) + "/" + req.Session
+	fmt.Fprintf(w, `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><AssumedRoleUser><AssumedRoleId>AROAEXAMPLE:%s</AssumedRoleId><Arn>%s</Arn></AssumedRoleUser><Credentials><AccessKeyId>%s</AccessKeyId><SecretAccessKey>%s</SecretAccessKey><SessionToken></SessionToken><Expiration>%s</Expiration></Credentials></AssumeRoleResult><ResponseMetadata><RequestId>PROXY0000000003</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+		html.EscapeString(req.Session), html.EscapeString(assumed), AccessKey, SecretKey, time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
 }
 
 func (p *Proxy) record(req Request) {

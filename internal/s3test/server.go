@@ -1,8 +1,9 @@
 // Package s3test runs a real S3 server on loopback for tests (versitygw
 // with its posix backend, or gofakes3 in-process when versitygw is not
 // installed and CI is not "true"), uploads trees to it, writes small
-// synthetic CloudTrail trees, and puts a fault-injecting proxy in front of
-// it.
+// synthetic CloudTrail trees, and puts a fault-injecting proxy (which can
+// play STS AssumeRole too) in front of it. It sits at the module level so
+// that the tests of ingest and of cmd/rootaudit share one copy.
 package s3test
 
 import (
