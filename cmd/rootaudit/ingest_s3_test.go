@@ -251,6 +251,11 @@ func TestIngestS3Region(t *testing.T) {
 // refused AssumeRole says which permission is missing.
 func TestIngestS3RoleARN(t *testing.T) {
 	e := newS3Env(t, "us-east-1")
+	if e.srv.Kind != s3test.KindVersity {
+		// The first step expects the server to refuse the caller's own
+		// keys; gofakes3 does not check signatures.
+		t.Skip("needs versitygw, which checks request signatures")
+	}
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAAUDITOREXAMPLE")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "not-the-server-secret")
 	t.Setenv("AWS_ENDPOINT_URL_STS", e.proxy.URL)
