@@ -15,12 +15,9 @@ import (
 func EventsDigest(t testing.TB, dbPath string) (rows int, digest string) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := query.Open(ctx, dbPath, true)
-	if err != nil {
-		t.Fatalf("open %s: %v", dbPath, err)
-	}
+	db := openRO(t, dbPath)
 	defer db.Close()
-	err = db.QueryRowContext(ctx, `SELECT count(*), coalesce(md5(string_agg(CAST(t AS VARCHAR), chr(10) ORDER BY t.event_id)), '')
+	err := db.QueryRowContext(ctx, `SELECT count(*), coalesce(md5(string_agg(CAST(t AS VARCHAR), chr(10) ORDER BY t.event_id)), '')
 		FROM (SELECT * EXCLUDE (source_file) FROM events) t`).Scan(&rows, &digest)
 	if err != nil {
 		t.Fatalf("digest events of %s: %v", dbPath, err)
@@ -33,10 +30,7 @@ func EventsDigest(t testing.TB, dbPath string) (rows int, digest string) {
 func FileStatuses(t testing.TB, dbPath string, kinds ...string) map[string]string {
 	t.Helper()
 	ctx := context.Background()
-	db, err := query.Open(ctx, dbPath, true)
-	if err != nil {
-		t.Fatalf("open %s: %v", dbPath, err)
-	}
+	db := openRO(t, dbPath)
 	defer db.Close()
 	q, args := `SELECT source, status FROM ingested_files`, []any{}
 	if len(kinds) > 0 {
@@ -62,4 +56,14 @@ func FileStatuses(t testing.TB, dbPath string, kinds ...string) map[string]strin
 		t.Fatal(err)
 	}
 	return out
+}
+
+// openRO opens the database at dbPath read-only or fails the test.
+func openRO(t testing.TB, dbPath string) *query.DB {
+	t.Helper()
+	db, err := query.Open(context.Background(), dbPath, true)
+	if err != nil {
+		t.Fatalf("open %s: %v", dbPath, err)
+	}
+	return db
 }
