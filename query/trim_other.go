@@ -2,5 +2,8 @@
 
 package query
 
-// releaseFreedMemory is a no-op where glibc's malloc_trim is not available.
+// releaseFreedMemory is a no-op where neither glibc's malloc_trim nor
+// DuckDB's bundled jemalloc is reachable.
 func releaseFreedMemory() {}
+
+func allocatorPurgeAvailable() bool { return false }
