@@ -27,8 +27,8 @@ import "C"
 //   - DuckDB's jemalloc keeps the pages it frees (dirty pages, purged after
 //     a delay of seconds, and only when it is called again). A checkpoint
 //     frees tens of megabytes at once, so between commits jemalloc held
-//     60–120 MB that DuckDB no longer used, more the longer the run: this
-//     was the peak RSS that grew with the size of the trail;
+//     60–120 MB that DuckDB no longer used: 20–35 MB of an ingest's peak
+//     RSS (docs/performance.md, "Memory");
 //   - glibc keeps freed blocks of DuckDB's smaller C++ allocations in its
 //     arenas.
 //
