@@ -2,13 +2,25 @@ package query
 
 import (
 	"context"
+	"database/sql"
 	_ "embed"
 	"fmt"
+	"time"
 )
 
 var (
-	//go:embed sql/integrity_update.sql
-	integrityUpdateSQL string
+	//go:embed sql/integrity_macros.sql
+	integrityMacrosSQL string
+	//go:embed sql/integrity_log_pairs.sql
+	integrityLogPairsSQL string
+	//go:embed sql/integrity_log_days.sql
+	integrityLogDaysSQL string
+	//go:embed sql/integrity_logs.sql
+	integrityLogsSQL string
+	//go:embed sql/integrity_chain_pairs.sql
+	integrityChainPairsSQL string
+	//go:embed sql/integrity_chain.sql
+	integrityChainSQL string
 	//go:embed sql/integrity_summary.sql
 	integritySummarySQL string
 	//go:embed sql/integrity_failures.sql
@@ -18,30 +30,320 @@ var (
 )
 
 // integrityMemory is DuckDB's memory limit during the integrity pass.
-const integrityMemory = "128MB"
+const integrityMemory = "64MB"
 
-// UpdateIntegrity derives digest chain status and every log file's
-// integrity status from the stored digests, in one transaction. It runs at
-// the end of `ingest --validate`, when all digests of the run are stored.
+// Slice sizes of the integrity pass. One slice of log files and digest
+// listings (counted together), or of digests, is matched and committed on
+// its own, so its size, not the trail's, bounds the pass's memory. Matched
+// in one piece, 150,000 log files and their listings needed more than
+// 128 MB; with 50,000-row slices and 64 MB the pass stays below the peak
+// RSS of the ingest before it (4.3 GB trail, docs/performance.md).
+// Variables, not constants, so that tests can cut a small trail into many
+// slices.
+var (
+	integritySliceRows = int64(50_000)
+	integrityChainRows = int64(50_000)
+)
+
+// integrityRange is one slice of the pass: the (account, region, delivery
+// day) values above lo (or from the lowest, loOpen) up to and including hi
+// (or to the highest, hiOpen); or, with null, the rows where any of the
+// three is unknown; or, with all, every row.
+type integrityRange struct {
+	all, null      bool
+	loOpen, hiOpen bool
+	lo, hi         sliceBound
+	rows           int64 // what the slice was cut with
+}
+
+type sliceBound struct {
+	account, region string
+	day             time.Time
+}
+
+// endOfPair is the day bound that puts every day of an (account, region)
+// below it.
+var endOfPair = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+// sliceCutter packs consecutive (account, region[, day]) counts into
+// slices of at most limit rows; a single value larger than the limit is a
+// slice of its own.
+type sliceCutter struct {
+	limit  int64
+	n      int64
+	total  int64 // every row counted, unknowns included
+	nulls  int64 // rows whose account, region or day is unknown
+	last   sliceBound
+	cur    integrityRange
+	slices []integrityRange
+}
+
+func newSliceCutter(limit int64) *sliceCutter {
+	return &sliceCutter{limit: limit, cur: integrityRange{loOpen: true}}
+}
+
+// add counts n rows at b, cutting the open slice first if they would not fit.
+func (c *sliceCutter) add(b sliceBound, n int64) {
+	if c.n > 0 && c.n+n > c.limit {
+		c.cut()
+	}
+	c.n += n
+	c.total += n
+	c.last = b
+}
+
+// cut closes the open slice at the last value added.
+func (c *sliceCutter) cut() {
+	if c.n == 0 {
+		return
+	}
+	c.cur.hi = c.last
+	c.cur.rows = c.n
+	c.slices = append(c.slices, c.cur)
+	c.cur = integrityRange{lo: c.last}
+	c.n = 0
+}
+
+// done returns the slices: one for everything when it all fits in one,
+// else the ranges cut, the last open above, and the slice of unknowns.
+func (c *sliceCutter) done() []integrityRange {
+	if c.total+c.nulls <= c.limit {
+		return []integrityRange{{all: true, rows: c.total + c.nulls}}
+	}
+	c.cur.hiOpen = true
+	c.cur.rows = c.n
+	out := append(c.slices, c.cur)
+	if c.nulls > 0 {
+		out = append(out, integrityRange{null: true, rows: c.nulls})
+	}
+	return out
+}
+
+// UpdateIntegrity derives every digest's chain status, every log file's
+// integrity status and the list of files digests name that were never
+// read, from everything stored (not only this run: a digest read today can
+// vouch for a log file read last month). It runs at the end of `ingest
+// --validate`.
+//
+// The work is cut into slices of at most integritySliceRows log files and
+// listings (integrityChainRows digests), each a range of (account, region,
+// delivery day), matched and committed on its own, so memory stays bounded
+// by the slice whatever the size of the database. The pass is recorded in
+// integrity_passes: one that stops midway is reported as incomplete by
+// `rootaudit integrity` until a later pass finishes.
 func (db *DB) UpdateIntegrity(ctx context.Context) error {
-	// The pass joins every log file with the digests' listings: more than
-	// the ingest writer's buffer pool (writerMemory), which is sized for a
-	// trickle of appends.
+	fail := func(err error) error { return fmt.Errorf("update integrity in %s: %w", db.Path, err) }
+	// The pass needs more than the ingest writer's buffer pool
+	// (writerMemory), which is sized for a trickle of appends.
 	if _, err := db.ExecContext(ctx, `SET memory_limit = '`+integrityMemory+`'`); err != nil {
-		return fmt.Errorf("update integrity in %s: %w", db.Path, err)
+		return fail(err)
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	// The macros and slice variables are the connection's own.
+	conn, err := db.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("update integrity in %s: %w", db.Path, err)
+		return fail(err)
 	}
-	if _, err := tx.ExecContext(ctx, integrityUpdateSQL); err != nil {
-		tx.Rollback()
-		return fmt.Errorf("update integrity in %s: %w", db.Path, err)
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, integrityMacrosSQL); err != nil {
+		return fail(err)
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("update integrity in %s: commit: %w", db.Path, err)
+	var pass int64
+	if err := conn.QueryRowContext(ctx, `INSERT INTO integrity_passes SELECT coalesce(max(pass_id), 0) + 1, ?, NULL, NULL FROM integrity_passes RETURNING pass_id`, time.Now().UTC()).Scan(&pass); err != nil {
+		return fail(fmt.Errorf("record the pass: %w", err))
+	}
+	chain, err := chainSlices(ctx, conn)
+	if err != nil {
+		return fail(err)
+	}
+	if err := runSlices(ctx, conn, chain, integrityChainSQL, integrityChainRows); err != nil {
+		return fail(fmt.Errorf("digest chain, %w", err))
+	}
+	logs, err := logSlices(ctx, conn)
+	if err != nil {
+		return fail(err)
+	}
+	if err := runSlices(ctx, conn, logs, integrityLogsSQL, integritySliceRows); err != nil {
+		return fail(fmt.Errorf("log files, %w", err))
+	}
+	if _, err := conn.ExecContext(ctx, `UPDATE integrity_passes SET finished_at = ?, slices = ? WHERE pass_id = ?`,
+		time.Now().UTC(), len(chain)+len(logs), pass); err != nil {
+		return fail(fmt.Errorf("record the pass: %w", err))
 	}
 	return nil
+}
+
+// chainSlices cuts the digests into slices of whole (account, region) pairs.
+func chainSlices(ctx context.Context, conn *sql.Conn) ([]integrityRange, error) {
+	c := newSliceCutter(integrityChainRows)
+	rows, err := conn.QueryContext(ctx, integrityChainPairsSQL)
+	if err != nil {
+		return nil, fmt.Errorf("count digests: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a, r sql.NullString
+		var n int64
+		if err := rows.Scan(&a, &r, &n); err != nil {
+			return nil, fmt.Errorf("count digests: %w", err)
+		}
+		if !a.Valid || !r.Valid {
+			c.nulls += n
+			continue
+		}
+		c.add(sliceBound{a.String, r.String, endOfPair}, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count digests: %w", err)
+	}
+	return c.done(), nil
+}
+
+// logSlices cuts the log files and listings into slices: whole (account,
+// region) pairs packed together, and a pair too large for one slice cut by
+// delivery day.
+func logSlices(ctx context.Context, conn *sql.Conn) ([]integrityRange, error) {
+	type pair struct {
+		account, region string
+		n               int64
+	}
+	var pairs []pair // one per account and region: thousands at most
+	var nulls int64
+	rows, err := conn.QueryContext(ctx, integrityLogPairsSQL)
+	if err != nil {
+		return nil, fmt.Errorf("count log files: %w", err)
+	}
+	for rows.Next() {
+		var a, r sql.NullString
+		var n int64
+		if err := rows.Scan(&a, &r, &n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("count log files: %w", err)
+		}
+		if !a.Valid || !r.Valid {
+			nulls += n
+			continue
+		}
+		pairs = append(pairs, pair{a.String, r.String, n})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count log files: %w", err)
+	}
+	c := newSliceCutter(integritySliceRows)
+	c.nulls = nulls
+	for _, p := range pairs {
+		if p.n <= integritySliceRows {
+			c.add(sliceBound{p.account, p.region, endOfPair}, p.n)
+			continue
+		}
+		c.cut()
+		rows, err := conn.QueryContext(ctx, integrityLogDaysSQL, p.account, p.region)
+		if err != nil {
+			return nil, fmt.Errorf("count log files of %s %s: %w", p.account, p.region, err)
+		}
+		for rows.Next() {
+			var day time.Time
+			var n int64
+			if err := rows.Scan(&day, &n); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("count log files of %s %s: %w", p.account, p.region, err)
+			}
+			c.add(sliceBound{p.account, p.region, day}, n)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("count log files of %s %s: %w", p.account, p.region, err)
+		}
+		// The rest of the pair's range (nothing today) stays in its
+		// last slice.
+		c.last.day = endOfPair
+		c.cut()
+	}
+	return c.done(), nil
+}
+
+// runSlices runs stmts on each slice in turn, each in its own transaction.
+// Committed updates stay in DuckDB's memory until a checkpoint writes them
+// to the file, and its automatic one waits for 16 MB of log: slice after
+// slice they would add up past the memory limit, so every two slices' worth
+// of rows (limit is the slice size) is checkpointed.
+func runSlices(ctx context.Context, conn *sql.Conn, slices []integrityRange, stmts string, limit int64) error {
+	var pending int64
+	for _, s := range slices {
+		pending += s.rows
+		checkpoint := pending >= 2*limit
+		if checkpoint {
+			pending = 0
+		}
+		if err := runSlice(ctx, conn, s, stmts, checkpoint); err != nil {
+			return fmt.Errorf("%s: %w", s, err)
+		}
+	}
+	return nil
+}
+
+// runSlice sets the slice's bounds and runs one slice of the pass in its
+// own transaction; with checkpoint, it then writes the changes so far
+// into the database file.
+func runSlice(ctx context.Context, conn *sql.Conn, s integrityRange, stmts string, checkpoint bool) error {
+	if _, err := conn.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
+		return err
+	}
+	err := func() error {
+		for _, v := range []struct {
+			name, expr string
+			val        any
+		}{
+			{"slice_all", "?", s.all}, {"slice_null", "?", s.null}, {"lo_open", "?", s.loOpen}, {"hi_open", "?", s.hiOpen},
+			{"lo_a", "?", s.lo.account}, {"lo_r", "?", s.lo.region}, {"lo_d", "CAST(? AS DATE)", dayString(s.lo.day)},
+			{"hi_a", "?", s.hi.account}, {"hi_r", "?", s.hi.region}, {"hi_d", "CAST(? AS DATE)", dayString(s.hi.day)},
+		} {
+			if _, err := conn.ExecContext(ctx, `SET VARIABLE `+v.name+` = `+v.expr, v.val); err != nil {
+				return fmt.Errorf("set %s: %w", v.name, err)
+			}
+		}
+		if _, err := conn.ExecContext(ctx, stmts); err != nil {
+			return err
+		}
+		_, err := conn.ExecContext(ctx, `COMMIT`)
+		return err
+	}()
+	if err != nil {
+		conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+		return err
+	}
+	if checkpoint {
+		if _, err := conn.ExecContext(ctx, `CHECKPOINT`); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+	}
+	return nil
+}
+
+// dayString is a bound's day as DuckDB reads a DATE; the zero time (an open
+// bound, whose value is never compared) as the lowest date.
+func dayString(t time.Time) string {
+	if t.IsZero() {
+		return "0001-01-01"
+	}
+	return t.Format("2006-01-02")
+}
+
+// String names the slice in errors.
+func (s integrityRange) String() string {
+	if s.all {
+		return "all files"
+	}
+	if s.null {
+		return "files outside CloudTrail's layout"
+	}
+	b := func(open bool, v sliceBound, none string) string {
+		if open {
+			return none
+		}
+		return fmt.Sprintf("%s %s %s", v.account, v.region, dayString(v.day))
+	}
+	return fmt.Sprintf("slice after %s up to %s", b(s.loOpen, s.lo, "the start"), b(s.hiOpen, s.hi, "the end"))
 }
 
 // IntegrityCount is one line of the integrity summary.
@@ -114,6 +416,9 @@ func (db *DB) Integrity(ctx context.Context) (*Integrity, error) {
 // are not in the summary).
 func summaryHasFailures(sum []IntegrityCount) bool {
 	for _, c := range sum {
+		if c.Kind == "integrity-pass" {
+			return true // the last pass did not finish
+		}
 		if c.Files == 0 {
 			continue
 		}

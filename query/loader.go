@@ -345,7 +345,14 @@ func (l *Loader) stageDigest(ref ingest.FileRef, d *ingest.Digest) error {
 	for _, lf := range d.LogFiles {
 		oldest, _ := time.Parse(time.RFC3339, lf.OldestEvent)
 		newest, _ := time.Parse(time.RFC3339, lf.NewestEvent)
-		if err := l.dlfApp.AppendRow(ref.Source, nullStr(lf.S3Bucket), lf.S3Object, nullStr(lf.HashValue), nullTime(oldest), nullTime(newest)); err != nil {
+		// The listed file's account, region and day, parsed as a log
+		// file's path is: the integrity pass matches slice by slice on
+		// them (schema/006_integrity_partitions.sql).
+		var acct, region, day any
+		if ki := ingest.ParseKey(lf.S3Object); ki.Kind == ingest.KindLog && ki.InLayout {
+			acct, region, day = ki.AccountID, ki.Region, ki.Day
+		}
+		if err := l.dlfApp.AppendRow(ref.Source, nullStr(lf.S3Bucket), lf.S3Object, nullStr(lf.HashValue), nullTime(oldest), nullTime(newest), acct, region, day); err != nil {
 			return fmt.Errorf("stage digest %s: %w", ref.Source, err)
 		}
 	}

@@ -134,7 +134,7 @@ func timed(name string, args []string, env []string, stdout io.Writer) (time.Dur
 
 func bench() error {
 	size := flag.String("size", "1200MB", "uncompressed JSON of the generated trail")
-	big := flag.String("big", "", "a second, larger trail size for the memory check (e.g. 4GB); local ingest only")
+	big := flag.String("big", "", "a second, larger trail size for the memory check (e.g. 4GB); local ingest, plain and --validate")
 	runs := flag.Int("runs", 3, "repetitions (medians are reported)")
 	cache := flag.String("cache", ".cache/bench", "where the generated trails are kept")
 	bin := flag.String("rootaudit", "bin/rootaudit", "rootaudit binary")
@@ -276,6 +276,15 @@ func bench() error {
 		}
 		fmt.Printf("\nmemory check: ingest of %.1f MB of JSON: %.2f s, peak RSS %d MB (vs %d MB at %.1f MB)\n",
 			float64(btotal)/1e6, el.Seconds(), rss/1024, results[1].maxRSS()/1024, float64(total)/1e6)
+		// --validate keeps a row per digest and listing and ends with the
+		// integrity pass over all of them: its memory is checked at the
+		// large size too (it once ran out of memory there).
+		el, rss, err = ingestArgs("--validate", "--public-keys", filepath.Join(bdir, "public-keys.json"), bdir)(98)
+		if err != nil {
+			return fmt.Errorf("memory check with --validate: %w", err)
+		}
+		fmt.Printf("memory check: ingest --validate of the same: %.2f s, peak RSS %d MB (vs %d MB at %.1f MB)\n",
+			el.Seconds(), rss/1024, results[2].maxRSS()/1024, float64(total)/1e6)
 	}
 	if *events > 0 {
 		db := filepath.Join(tmp, "big.duckdb")

@@ -1,6 +1,7 @@
 -- integrity_failures: every log file that is not valid (when validation
 -- ran), every log file a digest lists that was never read (deleted?), every
--- digest whose signature is not valid, and every chain gap.
+-- digest whose signature is not valid, every chain gap, and an integrity
+-- pass that did not finish.
 -- query.summaryHasFailures decides from integrity_summary.sql whether this
 -- query can find anything: a new failing status here must be added there.
 SELECT source, 'log' AS kind, integrity AS status,
@@ -8,11 +9,8 @@ SELECT source, 'log' AS kind, integrity AS status,
 FROM ingested_files
 WHERE kind = 'log' AND status = 'ok' AND integrity NOT IN ('valid', 'not-validated')
 UNION ALL
-SELECT DISTINCT 's3://' || coalesce(l.s3_bucket, '') || '/' || l.s3_object, 'log', 'missing', 'listed in ' || l.digest_source
-FROM digest_log_files l
-WHERE NOT EXISTS (
-    SELECT 1 FROM ingested_files f
-    WHERE f.kind = 'log' AND substr(f.source, strpos(f.source, 'AWSLogs/')) = substr(l.s3_object, strpos(l.s3_object, 'AWSLogs/')))
+SELECT DISTINCT 's3://' || coalesce(s3_bucket, '') || '/' || s3_object, 'log', 'missing', 'listed in ' || digest_source
+FROM integrity_unread
 UNION ALL
 SELECT source, 'digest', 'signature-' || signature_status, coalesce(digest_s3_object, '')
 FROM digest_files WHERE signature_status <> 'valid'
@@ -22,4 +20,8 @@ FROM digest_files WHERE chain_status IN ('gap', 'hash-mismatch')
 UNION ALL
 SELECT source, kind, 'read-failed', coalesce(reason, '')
 FROM ingested_files WHERE status = 'failed'
+UNION ALL
+SELECT '', 'pass', 'incomplete', 'the integrity pass started ' || strftime(started_at, '%Y-%m-%dT%H:%M:%SZ') || ' did not finish: results are partial; run `rootaudit ingest --validate` again'
+FROM (SELECT started_at, finished_at FROM integrity_passes ORDER BY pass_id DESC LIMIT 1)
+WHERE finished_at IS NULL
 ORDER BY 2, 3, 1;

@@ -1,0 +1,29 @@
+-- integrity_chain: the chain status of the digests of one slice of
+-- (account, region) pairs (integrity_macros.sql). A digest names the
+-- previous digest of its account and region, so the previous digest is
+-- always in the same slice. Rows are matched back by rowid: a join on the
+-- long source strings cost more memory than the rest of the pass.
+
+CREATE OR REPLACE TEMP TABLE integrity_chain AS
+SELECT d.rid, d.chain_status AS old,
+    CASE
+        WHEN coalesce(d.previous_digest_object, '') = '' THEN 'first'
+        WHEN p.obj IS NULL THEN 'gap'
+        WHEN p.sha256 IS DISTINCT FROM d.previous_digest_hash THEN 'hash-mismatch'
+        ELSE 'ok'
+    END AS chain_status
+FROM (
+    SELECT rowid AS rid, chain_status, previous_digest_object, previous_digest_hash
+    FROM digest_files WHERE integrity_in_pairs(account_id, region)
+) d
+LEFT JOIN (
+    SELECT digest_s3_object AS obj, any_value(sha256) AS sha256
+    FROM digest_files WHERE integrity_in_pairs(account_id, region)
+    GROUP BY 1
+) p ON p.obj = d.previous_digest_object;
+
+UPDATE digest_files SET chain_status = c.chain_status
+FROM integrity_chain c
+WHERE digest_files.rowid = c.rid AND c.chain_status IS DISTINCT FROM c.old;
+
+DROP TABLE integrity_chain;

@@ -1,0 +1,18 @@
+-- integrity_log_pairs: how many log files, digest listings and unread
+-- listings each (account, region) has, in the order slices are cut
+-- (query/integrity.go); then one row with a NULL account for the rows whose
+-- account, region or delivery day is unknown.
+WITH counts AS (
+    SELECT account_id, region, delivery_day IS NULL AS undated, count(*) AS n
+    FROM ingested_files WHERE kind = 'log' GROUP BY ALL
+    UNION ALL
+    SELECT account_id, region, delivery_day IS NULL, count(*) FROM digest_log_files GROUP BY ALL
+    UNION ALL
+    SELECT account_id, region, delivery_day IS NULL, count(*) FROM integrity_unread GROUP BY ALL
+)
+SELECT CASE WHEN known THEN account_id END AS account_id,
+       CASE WHEN known THEN region END     AS region,
+       CAST(sum(n) AS BIGINT)              AS n
+FROM (SELECT *, account_id IS NOT NULL AND region IS NOT NULL AND NOT undated AS known FROM counts)
+GROUP BY 1, 2
+ORDER BY 1 NULLS LAST, 2;

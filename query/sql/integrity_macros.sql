@@ -1,0 +1,39 @@
+-- integrity_macros: which rows belong to the slice the integrity pass is
+-- working on (query/integrity.go sets the variables before each slice).
+-- A slice is a range of (account, region, delivery day), lower bound
+-- excluded and upper bound included, so that consecutive slices cover every
+-- value exactly once; or, with slice_null, the rows where any of the three
+-- is unknown (files outside CloudTrail's layout); or, with slice_all,
+-- everything (a database small enough for one slice). The comparisons are
+-- spelled out column by column: DuckDB turns a pair of row comparisons
+-- into a BETWEEN, which it does not support on rows. The bounds on the
+-- account alone are redundant, but simple enough for DuckDB to apply while
+-- it scans (zone maps, and no other column read for rows outside the
+-- slice): rows are stored roughly in account order.
+CREATE OR REPLACE TEMP MACRO integrity_in_slice(a, r, d) AS
+    CASE WHEN getvariable('slice_all') THEN true
+    WHEN getvariable('slice_null') THEN a IS NULL OR r IS NULL OR d IS NULL
+    ELSE a IS NOT NULL AND r IS NOT NULL AND d IS NOT NULL
+        AND (getvariable('lo_open') OR a >= getvariable('lo_a'))
+        AND (getvariable('hi_open') OR a <= getvariable('hi_a'))
+        AND (getvariable('lo_open') OR a > getvariable('lo_a')
+             OR (a = getvariable('lo_a') AND (r > getvariable('lo_r')
+                 OR (r = getvariable('lo_r') AND d > getvariable('lo_d')))))
+        AND (getvariable('hi_open') OR a < getvariable('hi_a')
+             OR (a = getvariable('hi_a') AND (r < getvariable('hi_r')
+                 OR (r = getvariable('hi_r') AND d <= getvariable('hi_d')))))
+    END;
+
+-- The same on (account, region) alone, for the digest chain: a digest's
+-- previous digest is always of the same account and region.
+CREATE OR REPLACE TEMP MACRO integrity_in_pairs(a, r) AS
+    CASE WHEN getvariable('slice_all') THEN true
+    WHEN getvariable('slice_null') THEN a IS NULL OR r IS NULL
+    ELSE a IS NOT NULL AND r IS NOT NULL
+        AND (getvariable('lo_open') OR a >= getvariable('lo_a'))
+        AND (getvariable('hi_open') OR a <= getvariable('hi_a'))
+        AND (getvariable('lo_open') OR a > getvariable('lo_a')
+             OR (a = getvariable('lo_a') AND r > getvariable('lo_r')))
+        AND (getvariable('hi_open') OR a < getvariable('hi_a')
+             OR (a = getvariable('hi_a') AND r <= getvariable('hi_r')))
+    END;
