@@ -57,17 +57,22 @@ type Loader struct {
 	done    map[[16]byte]uint64
 	seed    maphash.Seed
 	// known holds a hash of every source with a row in ingested_files
-	// (from earlier runs or earlier in this one): only those need their old
-	// rows deleted before the new ones go in. A collision costs a DELETE
-	// that finds nothing.
-	known   map[uint64]struct{}
-	inTx    bool // the batch's transaction is open
-	broken  bool // an Add failed midway: the open batch must not commit
-	nFiles  int
-	nEvents int
-	oldest  time.Time
-	Commits int
-	now     func() time.Time
+	// (from earlier runs, within the days loaded, or earlier in this one):
+	// only those need their old rows deleted before the new ones go in. A
+	// collision costs a DELETE that finds nothing.
+	known map[uint64]struct{}
+	// loFrom and loTo bound the delivery days whose checkpoints were
+	// loaded (zero: unbounded); a file outside them is looked up in the
+	// database instead (doneQuery, and a count in replace).
+	loFrom, loTo time.Time
+	doneQuery    string
+	inTx         bool // the batch's transaction is open
+	broken       bool // an Add failed midway: the open batch must not commit
+	nFiles       int
+	nEvents      int
+	oldest       time.Time
+	Commits      int
+	now          func() time.Time
 }
 
 // NewLoader prepares the staging tables, loads the checkpoint set and opens
@@ -92,11 +97,27 @@ func NewLoader(ctx context.Context, db *DB, run RunInfo) (*Loader, error) {
 			return nil, fmt.Errorf("prepare %s: %w", db.Path, err)
 		}
 	}
-	doneSQL := `SELECT source, coalesce(etag, ''), status <> 'failed' FROM ingested_files`
+	doneExpr := `status <> 'failed'`
 	if run.Validate {
-		doneSQL = `SELECT source, coalesce(etag, ''), status <> 'failed' AND (kind NOT IN ('log', 'digest') OR (sha256 IS NOT NULL AND (kind = 'log' OR status = 'ok'))) FROM ingested_files`
+		doneExpr = `status <> 'failed' AND (kind NOT IN ('log', 'digest') OR (sha256 IS NOT NULL AND (kind = 'log' OR status = 'ok')))`
 	}
-	rows, err := conn.QueryContext(ctx, doneSQL)
+	l.doneQuery = `SELECT coalesce(etag, ''), ` + doneExpr + ` FROM ingested_files WHERE source = ?`
+	// Only the checkpoints of the delivery days this run can list are held
+	// in memory (about 40 bytes a file): a daily run against a database of
+	// a year of an organization's trail (tens of millions of files) must
+	// not load them all. The margin is wider than the listers' (DayMargin).
+	from, to := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+	if !run.Since.IsZero() {
+		l.loFrom = run.Since.UTC().Truncate(24*time.Hour).AddDate(0, 0, -3)
+		from = l.loFrom
+	}
+	if !run.Until.IsZero() {
+		l.loTo = run.Until.UTC().Truncate(24*time.Hour).AddDate(0, 0, 3)
+		to = l.loTo
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT source, coalesce(etag, ''), `+doneExpr+` FROM ingested_files
+		WHERE delivery_day IS NULL OR delivery_day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)`,
+		from.Format("2006-01-02"), to.Format("2006-01-02"))
 	if err != nil {
 		l.close()
 		return nil, fmt.Errorf("read checkpoints from %s: %w", db.Path, err)
@@ -208,10 +229,28 @@ func key(src string) [16]byte {
 func (l *Loader) RunID() int64 { return l.runID }
 
 // Done reports whether ref is already stored with the same ETag. Failed
-// files are never done, so a rerun retries them.
+// files are never done, so a rerun retries them. It runs on the lister's
+// goroutine, concurrently with Add: it only reads what NewLoader loaded,
+// and asks the database (another connection) about a file outside the
+// days loaded.
 func (l *Loader) Done(ref ingest.FileRef) bool {
+	if !l.loaded(ref.Key.Day) {
+		var etag string
+		var done bool
+		err := l.db.QueryRowContext(context.Background(), l.doneQuery, ref.Source).Scan(&etag, &done)
+		return err == nil && done && etag == ref.ETag
+	}
 	h, ok := l.done[key(ref.Source)]
 	return ok && h == maphash.String(l.seed, ref.ETag)
+}
+
+// loaded reports whether the checkpoints of files delivered on day are in
+// memory. A file with no delivery day always is.
+func (l *Loader) loaded(day time.Time) bool {
+	if day.IsZero() {
+		return true
+	}
+	return (l.loFrom.IsZero() || !day.Before(l.loFrom)) && (l.loTo.IsZero() || !day.After(l.loTo))
 }
 
 func nullStr(s string) any {
@@ -265,7 +304,7 @@ func (l *Loader) add(ctx context.Context, res ingest.FileResult) error {
 	if l.broken || !l.inTx {
 		return fmt.Errorf("stage %s: the batch was abandoned after an earlier error", res.Ref.Source)
 	}
-	if err := l.replace(ctx, res.Ref.Source, res.Digest != nil); err != nil {
+	if err := l.replace(ctx, res.Ref, res.Digest != nil); err != nil {
 		return err
 	}
 	for i := range res.Events {
@@ -310,11 +349,23 @@ func (l *Loader) add(ctx context.Context, res ingest.FileResult) error {
 // before, or changed), so that source stays unique in ingested_files (it
 // has no primary key: schema v5) and digest_files. Sources never stored
 // before, nearly all of them, cost one map lookup.
-func (l *Loader) replace(ctx context.Context, src string, digest bool) error {
+func (l *Loader) replace(ctx context.Context, ref ingest.FileRef, digest bool) error {
+	src := ref.Source
 	h := maphash.String(l.seed, src)
 	if _, ok := l.known[h]; !ok {
 		l.known[h] = struct{}{}
-		return nil
+		if l.loaded(ref.Key.Day) {
+			return nil
+		}
+		// A file outside the days loaded (one named on the command line):
+		// the database says whether it has rows.
+		var n int
+		if err := l.conn.QueryRowContext(ctx, `SELECT count(*) FROM ingested_files WHERE source = ?`, src).Scan(&n); err != nil {
+			return fmt.Errorf("replace %s: %w", src, err)
+		}
+		if n == 0 {
+			return nil
+		}
 	}
 	// Rows of this batch may still sit in the Appenders' buffers.
 	for _, a := range []*duckdb.Appender{l.fileApp, l.digApp, l.dlfApp} {

@@ -62,3 +62,69 @@ func TestFailedCommitLeavesNothing(t *testing.T) {
 		t.Fatalf("after the next batch: %d files and %d events, want 1 and 1", f, e)
 	}
 }
+
+// TestLoaderLoadsOnlyTheWindow: a run with a window holds the checkpoints
+// of the days it can list, not of the whole database (a daily run against
+// a year of an organization's trail must not load tens of millions), and
+// still recognises, and replaces rather than duplicates, a file outside
+// those days that it is given anyway (a file named on the command line).
+func TestLoaderLoadsOnlyTheWindow(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	day0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	file := func(d int, etag string) ingest.FileResult {
+		day := day0.AddDate(0, 0, d)
+		p := "/t/AWSLogs/111122223333/CloudTrail/us-east-1/" + day.Format("2006/01/02") + "/111122223333_CloudTrail_us-east-1_" + day.Format("20060102") + "T0000Z_x.json.gz"
+		return ingest.FileResult{Ref: ingest.FileRef{Source: p, Key: ingest.ParseKey(p), Size: 10, ETag: etag}, Status: ingest.StatusOK, Records: 1}
+	}
+	l, err := NewLoader(ctx, db, RunInfo{Command: "all"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := 0; d < 60; d++ {
+		if err := l.Add(ctx, file(d, "e1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Finish(ctx, RunTotals{Status: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A window of days 30–31: those days and a few on each side are loaded.
+	l, err = NewLoader(ctx, db, RunInfo{Command: "window", Since: day0.AddDate(0, 0, 30), Until: day0.AddDate(0, 0, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(l.done); n < 2 || n > 10 {
+		t.Errorf("%d checkpoints loaded for a 2-day window of 60 days", n)
+	}
+	for _, d := range []int{0, 31, 59} {
+		if !l.Done(file(d, "e1").Ref) {
+			t.Errorf("day %d: an unchanged file is not done", d)
+		}
+		if l.Done(file(d, "e2").Ref) {
+			t.Errorf("day %d: a changed file is done", d)
+		}
+	}
+	// Day 0 and day 31 changed: each is replaced, not added twice.
+	for _, d := range []int{0, 31} {
+		if err := l.Add(ctx, file(d, "e2")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Finish(ctx, RunTotals{Status: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	var rows, distinct int
+	var e2 int
+	if err := db.QueryRowContext(ctx, `SELECT count(*), count(DISTINCT source), count(*) FILTER (WHERE etag = 'e2') FROM ingested_files`).Scan(&rows, &distinct, &e2); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 60 || distinct != 60 || e2 != 2 {
+		t.Fatalf("%d rows for %d sources (%d changed), want 60, 60 and 2", rows, distinct, e2)
+	}
+}
