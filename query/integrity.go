@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	_ "embed"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -25,8 +26,8 @@ var (
 	integritySummarySQL string
 	//go:embed sql/integrity_failures.sql
 	integrityFailuresSQL string
-	//go:embed sql/integrity_any_unread.sql
-	integrityAnyUnreadSQL string
+	//go:embed sql/integrity_unreadable.sql
+	integrityUnreadableSQL string
 )
 
 // integrityMemory is DuckDB's memory limit during the integrity pass.
@@ -48,12 +49,15 @@ var (
 // integrityRange is one slice of the pass: the (account, region, delivery
 // day) values above lo (or from the lowest, loOpen) up to and including hi
 // (or to the highest, hiOpen); or, with null, the rows where any of the
-// three is unknown; or, with all, every row.
+// three is unknown (one bucket of them); or, with all, every row.
 type integrityRange struct {
 	all, null      bool
 	loOpen, hiOpen bool
 	lo, hi         sliceBound
-	rows           int64 // what the slice was cut with
+	// The rows with an unknown account, region or day are cut into
+	// buckets by a hash of their key: null slice bucket of buckets.
+	bucket, buckets int64
+	rows            int64 // what the slice was cut with
 }
 
 type sliceBound struct {
@@ -114,7 +118,10 @@ func (c *sliceCutter) done() []integrityRange {
 	c.cur.rows = c.n
 	out := append(c.slices, c.cur)
 	if c.nulls > 0 {
-		out = append(out, integrityRange{null: true, rows: c.nulls})
+		n := (c.nulls + c.limit - 1) / c.limit
+		for b := int64(0); b < n; b++ {
+			out = append(out, integrityRange{null: true, bucket: b, buckets: n, rows: c.nulls / n})
+		}
 	}
 	return out
 }
@@ -297,13 +304,19 @@ func runSlice(ctx context.Context, conn *sql.Conn, s integrityRange, stmts strin
 			{"slice_all", "?", s.all}, {"slice_null", "?", s.null}, {"lo_open", "?", s.loOpen}, {"hi_open", "?", s.hiOpen},
 			{"lo_a", "?", s.lo.account}, {"lo_r", "?", s.lo.region}, {"lo_d", "CAST(? AS DATE)", dayString(s.lo.day)},
 			{"hi_a", "?", s.hi.account}, {"hi_r", "?", s.hi.region}, {"hi_d", "CAST(? AS DATE)", dayString(s.hi.day)},
+			{"null_bucket", "?", s.bucket}, {"null_buckets", "?", max(s.buckets, 1)},
 		} {
 			if _, err := conn.ExecContext(ctx, `SET VARIABLE `+v.name+` = `+v.expr, v.val); err != nil {
 				return fmt.Errorf("set %s: %w", v.name, err)
 			}
 		}
-		if _, err := conn.ExecContext(ctx, stmts); err != nil {
-			return err
+		for _, st := range SplitStatements(stmts) {
+			if BlankStatement(st) {
+				continue
+			}
+			if _, err := conn.ExecContext(ctx, st); err != nil {
+				return fmt.Errorf("%s: %w", statementName(st), err)
+			}
 		}
 		_, err := conn.ExecContext(ctx, `COMMIT`)
 		return err
@@ -335,7 +348,7 @@ func (s integrityRange) String() string {
 		return "all files"
 	}
 	if s.null {
-		return "files outside CloudTrail's layout"
+		return fmt.Sprintf("files outside CloudTrail's layout, share %d of %d", s.bucket+1, s.buckets)
 	}
 	b := func(open bool, v sliceBound, none string) string {
 		if open {
@@ -368,35 +381,46 @@ type Integrity struct {
 	Failures []IntegrityFailure `json:"failures"`
 }
 
-// Integrity summarises validation results and lists every failure.
-func (db *DB) Integrity(ctx context.Context) (*Integrity, error) {
-	out := &Integrity{Summary: []IntegrityCount{}, Failures: []IntegrityFailure{}}
+// IntegritySummary returns the summary lines and how many failures there
+// are (files and digests), without listing them: on a trail with months
+// of missing digests they are millions of rows, and the end of `ingest
+// --validate` only prints counts.
+func (db *DB) IntegritySummary(ctx context.Context) ([]IntegrityCount, int64, error) {
+	sum := []IntegrityCount{}
 	rows, err := db.QueryContext(ctx, integritySummarySQL)
 	if err != nil {
-		return nil, fmt.Errorf("integrity summary: %w", err)
+		return nil, 0, fmt.Errorf("integrity summary: %w", err)
 	}
 	for rows.Next() {
 		var c IntegrityCount
 		if err := rows.Scan(&c.Kind, &c.Status, &c.Files, &c.Events); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("integrity summary: scan: %w", err)
+			return nil, 0, fmt.Errorf("integrity summary: scan: %w", err)
 		}
-		out.Summary = append(out.Summary, c)
+		sum = append(sum, c)
 	}
 	rows.Close()
-	// Listing failures joins every digest listing with every log file
-	// again; on a clean trail (the usual case, and the end of every
-	// `ingest --validate`) the summary already shows there are none.
-	if !summaryHasFailures(out.Summary) {
-		var failed bool
-		if err := db.QueryRowContext(ctx, integrityAnyUnreadSQL).Scan(&failed); err != nil {
-			return nil, fmt.Errorf("integrity failures: %w", err)
-		}
-		if !failed {
-			return out, nil
-		}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("integrity summary: %w", err)
 	}
-	rows, err = db.QueryContext(ctx, integrityFailuresSQL)
+	var unreadable int64
+	if err := db.QueryRowContext(ctx, integrityUnreadableSQL).Scan(&unreadable); err != nil {
+		return nil, 0, fmt.Errorf("integrity summary: %w", err)
+	}
+	return sum, summaryFailures(sum) + unreadable, nil
+}
+
+// Integrity summarises validation results and lists every failure.
+func (db *DB) Integrity(ctx context.Context) (*Integrity, error) {
+	sum, failures, err := db.IntegritySummary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &Integrity{Summary: sum, Failures: []IntegrityFailure{}}
+	if failures == 0 {
+		return out, nil
+	}
+	rows, err := db.QueryContext(ctx, integrityFailuresSQL)
 	if err != nil {
 		return nil, fmt.Errorf("integrity failures: %w", err)
 	}
@@ -411,31 +435,36 @@ func (db *DB) Integrity(ctx context.Context) (*Integrity, error) {
 	return out, rows.Err()
 }
 
-// summaryHasFailures reports whether the summary counts any file or digest
-// that integrity_failures.sql lists (files that could not be read at all
-// are not in the summary).
-func summaryHasFailures(sum []IntegrityCount) bool {
+// summaryFailures counts the files and digests of the summary that
+// integrity_failures.sql lists (files that could not be read at all are
+// not in the summary), an unfinished pass as one.
+func summaryFailures(sum []IntegrityCount) int64 {
+	var n int64
 	for _, c := range sum {
-		if c.Kind == "integrity-pass" {
-			return true // the last pass did not finish
-		}
-		if c.Files == 0 {
-			continue
-		}
-		switch c.Kind {
-		case "log":
-			if c.Status != "valid" && c.Status != "not-validated" {
-				return true
-			}
-		case "digest-signature":
-			if c.Status != "valid" {
-				return true
-			}
-		case "digest-chain":
-			if c.Status == "gap" || c.Status == "hash-mismatch" {
-				return true
-			}
+		switch {
+		case c.Kind == "integrity-pass":
+			n++ // the last pass did not finish
+		case c.Kind == "log" && c.Status != "valid" && c.Status != "not-validated",
+			c.Kind == "digest-signature" && c.Status != "valid",
+			c.Kind == "digest-chain" && (c.Status == "gap" || c.Status == "hash-mismatch"):
+			n += c.Files
 		}
 	}
-	return false
+	return n
+}
+
+// statementName is the first line of a statement that is not a comment,
+// shortened: which step of a slice failed.
+func statementName(st string) string {
+	for _, line := range strings.Split(st, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "--") {
+			continue
+		}
+		if len(line) > 60 {
+			line = line[:60] + "…"
+		}
+		return line
+	}
+	return "empty statement"
 }

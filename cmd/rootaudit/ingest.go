@@ -233,16 +233,16 @@ func runIngest(ctx context.Context, g *globalOptions, o *ingestOptions, args []s
 		if err := db.UpdateIntegrity(ctx); err != nil {
 			return err
 		}
-		in, err := db.Integrity(ctx)
+		sum, failures, err := db.IntegritySummary(ctx)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(g.stderr, "ingest: integrity: %s\n", integritySummary(in))
+		fmt.Fprintf(g.stderr, "ingest: integrity: %s\n", integritySummary(sum, failures))
 		if n := stats.Failed.Load(); n > 0 {
 			return partialError{n}
 		}
-		if len(in.Failures) > 0 {
-			return findingsError{fmt.Sprintf("integrity: %d log file(s) or digest(s) failed validation; see `rootaudit integrity`", len(in.Failures))}
+		if failures > 0 {
+			return findingsError{fmt.Sprintf("integrity: %d log file(s) or digest(s) failed validation; see `rootaudit integrity`", failures)}
 		}
 	}
 	if n := stats.Failed.Load(); n > 0 {
@@ -428,12 +428,12 @@ func publicKeys(ctx context.Context, o *ingestOptions, s3c *s3Clients, win query
 }
 
 // integritySummary is the one-line integrity result of an ingest.
-func integritySummary(in *query.Integrity) string {
+func integritySummary(sum []query.IntegrityCount, failures int64) string {
 	var parts []string
-	for _, c := range in.Summary {
+	for _, c := range sum {
 		parts = append(parts, fmt.Sprintf("%s %s %d", c.Kind, c.Status, c.Files))
 	}
-	return strings.Join(parts, ", ") + fmt.Sprintf("; %d failure(s) (see `rootaudit integrity`)", len(in.Failures))
+	return strings.Join(parts, ", ") + fmt.Sprintf("; %d failure(s) (see `rootaudit integrity`)", failures)
 }
 
 // s3Clients builds one S3 client per run (and one more per bucket that

@@ -14,11 +14,11 @@ SELECT d.rid, d.chain_status AS old,
     END AS chain_status
 FROM (
     SELECT rowid AS rid, chain_status, previous_digest_object, previous_digest_hash
-    FROM digest_files WHERE integrity_in_pairs(account_id, region)
+    FROM digest_files WHERE integrity_in_pairs(account_id, region, previous_digest_object)
 ) d
 LEFT JOIN (
     SELECT digest_s3_object AS obj, any_value(sha256) AS sha256
-    FROM digest_files WHERE integrity_in_pairs(account_id, region)
+    FROM digest_files WHERE integrity_in_pairs(account_id, region, digest_s3_object)
     GROUP BY 1
 ) p ON p.obj = d.previous_digest_object;
 

@@ -2,7 +2,7 @@
 -- ran), every log file a digest lists that was never read (deleted?), every
 -- digest whose signature is not valid, every chain gap, and an integrity
 -- pass that did not finish.
--- query.summaryHasFailures decides from integrity_summary.sql whether this
+-- query.summaryFailures counts from integrity_summary.sql whether this
 -- query can find anything: a new failing status here must be added there.
 SELECT source, 'log' AS kind, integrity AS status,
        coalesce(account_id, '') || ' ' || coalesce(region, '') || ' ' || coalesce(CAST(delivery_day AS VARCHAR), '') AS detail

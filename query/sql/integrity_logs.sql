@@ -12,55 +12,56 @@
 --   digest-missing     no digest covers it
 --   not-validated      read without --validate
 
--- Each listed key of the slice, with the hashes digests promise for it:
--- all of them, and those in digests whose signature verified.
+-- Each (key, hash) digests of the slice promise, and whether a digest
+-- whose signature verified is among them. A plain aggregate: lists of
+-- hashes per key cost DuckDB several times the memory.
 CREATE OR REPLACE TEMP TABLE integrity_listed AS
-SELECT k, list(DISTINCT h) FILTER (WHERE sig_ok) AS good, list(DISTINCT h) AS hashes
-FROM (
-    SELECT substr(l.s3_object, strpos(l.s3_object, 'AWSLogs/')) AS k,
-           l.hash_value                                         AS h,
-           d.signature_status = 'valid'                         AS sig_ok
-    FROM digest_log_files l
-    JOIN digest_files d ON d.source = l.digest_source
-    WHERE integrity_in_slice(l.account_id, l.region, l.delivery_day)
-)
-GROUP BY k;
+SELECT substr(l.s3_object, strpos(l.s3_object, 'AWSLogs/')) AS k,
+       l.hash_value                                         AS h,
+       bool_or(d.signature_status = 'valid')                AS sig_ok
+FROM digest_log_files l
+JOIN digest_files d ON d.source = l.digest_source
+WHERE integrity_in_slice(l.account_id, l.region, l.delivery_day, substr(l.s3_object, strpos(l.s3_object, 'AWSLogs/')))
+GROUP BY 1, 2;
 
--- Every log file of the slice against the listings, in one join: a file
--- no digest lists, and a listed key no file has (unread). A file that
--- could not be read counts as present, as in the summary, but keeps its
--- status.
+-- Every log file of the slice, with its status. A file that could not be
+-- read keeps its status (NULL here) but counts as present below.
 CREATE OR REPLACE TEMP TABLE integrity_new AS
 WITH files AS (
     SELECT rowid AS rid, account_id, region, delivery_day, sha256, status, integrity AS old,
            substr(source, strpos(source, 'AWSLogs/')) AS k
     FROM ingested_files
-    WHERE kind = 'log' AND integrity_in_slice(account_id, region, delivery_day)
+    WHERE kind = 'log' AND integrity_in_slice(account_id, region, delivery_day, substr(source, strpos(source, 'AWSLogs/')))
 )
-SELECT coalesce(f.k, m.k) AS k, f.rid, f.account_id, f.region, f.delivery_day, f.old,
+SELECT f.k, f.rid, f.account_id, f.region, f.delivery_day, f.old,
     CASE
-        WHEN f.rid IS NULL THEN 'unread'
         WHEN f.status <> 'ok' THEN NULL
         WHEN f.sha256 IS NULL THEN 'not-validated'
-        WHEN m.k IS NULL THEN 'digest-missing' -- or not-in-digest: decided below
-        WHEN list_contains(m.good, f.sha256) THEN 'valid'
-        WHEN list_contains(m.hashes, f.sha256) THEN 'signature-invalid'
-        ELSE 'hash-mismatch'
+        WHEN m.k IS NOT NULL THEN CASE WHEN m.sig_ok THEN 'valid' ELSE 'signature-invalid' END
+        WHEN f.k IN (SELECT k FROM integrity_listed) THEN 'hash-mismatch'
+        ELSE 'digest-missing' -- or not-in-digest: decided below
     END AS integrity
 FROM files f
-FULL OUTER JOIN integrity_listed m ON m.k = f.k;
+LEFT JOIN integrity_listed m ON m.k = f.k AND m.h = f.sha256;
 
 -- A hashed log file that no digest lists: if a digest covers its delivery
 -- time, the file was added after that digest was written (not-in-digest);
--- otherwise the digest itself is missing. Only these few files are
--- compared with digest periods.
+-- otherwise the digest itself is missing. A digest covering it ends on its
+-- delivery day or the day before or after: the join is on those days, so
+-- that a trail with many such files (digests not delivered for months)
+-- does not compare each with every digest of its account and region.
 UPDATE integrity_new SET integrity = 'not-in-digest'
 FROM (
     SELECT DISTINCT u.rid
-    FROM (SELECT rid, account_id, region, delivery_day,
-                 try_strptime(regexp_extract(k, '_(\d{8}T\d{4})Z_[^/]*$', 1), '%Y%m%dT%H%M') AS delivered
-          FROM integrity_new WHERE integrity = 'digest-missing') u
-    JOIN digest_files d ON d.account_id = u.account_id AND d.region = u.region
+    FROM (SELECT rid, account_id, region, delivery_day, delivered,
+                 unnest([coalesce(CAST(delivered AS DATE), delivery_day) - 1,
+                         coalesce(CAST(delivered AS DATE), delivery_day),
+                         coalesce(CAST(delivered AS DATE), delivery_day) + 1]) AS near
+          FROM (SELECT rid, account_id, region, delivery_day,
+                       try_strptime(regexp_extract(k, '_(\d{8}T\d{4})Z_[^/]*$', 1), '%Y%m%dT%H%M') AS delivered
+                FROM integrity_new WHERE integrity = 'digest-missing')) u
+    JOIN digest_files d
+      ON d.account_id = u.account_id AND d.region = u.region AND CAST(d.digest_end AS DATE) = u.near
     WHERE CASE WHEN u.delivered IS NULL
                THEN CAST(d.digest_end AS DATE) = u.delivery_day
                ELSE u.delivered BETWEEN d.digest_start - INTERVAL 1 HOUR AND d.digest_end + INTERVAL 1 HOUR END
@@ -69,16 +70,18 @@ WHERE integrity_new.rid = c.rid;
 
 UPDATE ingested_files SET integrity = n.integrity
 FROM integrity_new n
-WHERE ingested_files.rowid = n.rid AND n.integrity NOT IN ('unread') AND n.integrity IS DISTINCT FROM n.old;
+WHERE ingested_files.rowid = n.rid AND n.integrity IS NOT NULL AND n.integrity IS DISTINCT FROM n.old;
 
--- The slice's unread files, one row per digest that lists them.
-DELETE FROM integrity_unread WHERE integrity_in_slice(account_id, region, delivery_day);
+-- The slice's listed files that no log file has (unread), one row per
+-- digest that lists them.
+DELETE FROM integrity_unread
+WHERE integrity_in_slice(account_id, region, delivery_day, substr(s3_object, strpos(s3_object, 'AWSLogs/')));
 
 INSERT INTO integrity_unread
 SELECT DISTINCT l.s3_bucket, l.s3_object, l.digest_source, l.account_id, l.region, l.delivery_day
 FROM digest_log_files l
-WHERE integrity_in_slice(l.account_id, l.region, l.delivery_day)
-  AND substr(l.s3_object, strpos(l.s3_object, 'AWSLogs/')) IN (SELECT k FROM integrity_new WHERE integrity = 'unread');
+WHERE integrity_in_slice(l.account_id, l.region, l.delivery_day, substr(l.s3_object, strpos(l.s3_object, 'AWSLogs/')))
+  AND NOT EXISTS (SELECT 1 FROM integrity_new n WHERE n.k = substr(l.s3_object, strpos(l.s3_object, 'AWSLogs/')));
 
 DROP TABLE integrity_listed;
 DROP TABLE integrity_new;

@@ -1,4 +1,0 @@
--- integrity_any_unread: whether any file could not be read at all. Such
--- files are integrity failures (integrity_failures.sql lists them as
--- read-failed) but are in no line of integrity_summary.sql.
-SELECT EXISTS (SELECT 1 FROM ingested_files WHERE status = 'failed');
