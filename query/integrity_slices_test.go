@@ -23,6 +23,7 @@ import (
 // bad signature, and chain gaps planted at fixed places.
 type synthTrail struct {
 	accounts, regions, days, filesPerDay int
+	odd                                  int // files outside CloudTrail's layout, listed by a digest
 }
 
 type synthTruth struct {
@@ -149,6 +150,23 @@ func (s synthTrail) write(t testing.TB, db *DB) synthTruth {
 			}
 		}
 	}
+	// Files whose keys are outside CloudTrail's layout (an organization ID
+	// ParseKey does not accept) and so have no account, region or day, on
+	// both sides: listed by the first digest, matched in the slices of
+	// unknowns.
+	firstDigest := "/data/trail/" + synthDigestKey(fmt.Sprintf("%012d", 100000000000), regions[0], start)
+	for j := 0; j < s.odd; j++ {
+		key := fmt.Sprintf("AWSLogs/o-odd/%012d/CloudTrail/%s/2026/01/01/odd_%04d.json.gz", 100000000000, regions[0], j)
+		src := "/data/trail/" + key
+		must(listings.AppendRow(firstDigest, "trail-bucket", key, hash(key), start, start, nil, nil, nil))
+		if j%5 == 4 {
+			truth.unread[key] = true
+			continue
+		}
+		truth.status[src] = "valid"
+		must(files.AppendRow(src, "log", nil, nil, nil, nil, int64(1000), "etag", int64(5000), hash(key),
+			int64(10), int64(0), int64(0), "ok", nil, int64(1), now, "not-validated"))
+	}
 	// A file outside CloudTrail's layout: no account, region or day.
 	loose := "/data/loose/notes.json"
 	truth.status[loose] = "digest-missing"
@@ -263,7 +281,7 @@ func TestIntegritySlices(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			truth := synthTrail{accounts: 3, regions: 2, days: 6, filesPerDay: 7}.write(t, db)
+			truth := synthTrail{accounts: 3, regions: 2, days: 6, filesPerDay: 7, odd: 30}.write(t, db)
 			n := truth.count()
 			for _, st := range []string{"valid", "hash-mismatch", "not-in-digest", "digest-missing", "signature-invalid", "not-validated"} {
 				if n[st] == 0 {
@@ -289,6 +307,7 @@ func TestIntegritySlices(t *testing.T) {
 			if c.logs < 1<<40 && slices < 4 {
 				t.Errorf("cut into %d slices only: the test does not exercise slicing", slices)
 			}
+
 			in, err := db.Integrity(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -443,5 +462,58 @@ func TestMigrateV6ParsesListings(t *testing.T) {
 	}
 	if unread != len(keys)-1 {
 		t.Errorf("%d unread listings after migration, want %d", unread, len(keys)-1)
+	}
+}
+
+// TestSliceCutter: consecutive slices share their bounds (each starts
+// where the last ended), a value larger than the limit is a slice of its
+// own, the last slice is open above, and the unknowns come in buckets of
+// at most the limit.
+func TestSliceCutter(t *testing.T) {
+	c := newSliceCutter(10)
+	c.nulls = 25
+	for i, n := range []int64{4, 5, 3, 30, 2, 9} {
+		c.add(sliceBound{account: fmt.Sprintf("%012d", i), region: "r", day: endOfPair}, n)
+	}
+	got := c.done()
+	var ranges, nulls []integrityRange
+	for _, s := range got {
+		if s.null {
+			nulls = append(nulls, s)
+		} else {
+			ranges = append(ranges, s)
+		}
+	}
+	// {4,5} {3} {30} {2} {9, open}: the 3 would overflow 9 rows, the 30 is
+	// alone, and 2 + 9 is over the limit.
+	wantRows := []int64{9, 3, 30, 2, 9}
+	if len(ranges) != len(wantRows) {
+		t.Fatalf("%d ranges, want %d: %+v", len(ranges), len(wantRows), ranges)
+	}
+	for i, s := range ranges {
+		if i > 0 && s.lo != ranges[i-1].hi {
+			t.Errorf("slice %d starts at %v, the one before ends at %v", i, s.lo, ranges[i-1].hi)
+		}
+		if s.loOpen != (i == 0) || s.hiOpen != (i == len(ranges)-1) {
+			t.Errorf("slice %d: open below %v, above %v", i, s.loOpen, s.hiOpen)
+		}
+		if s.rows != wantRows[i] {
+			t.Errorf("slice %d holds %d rows, want %d", i, s.rows, wantRows[i])
+		}
+	}
+	if len(nulls) != 3 {
+		t.Fatalf("%d buckets of unknowns for 25 rows at 10 a slice, want 3", len(nulls))
+	}
+	for i, s := range nulls {
+		if s.bucket != int64(i) || s.buckets != 3 {
+			t.Errorf("bucket %d: %d of %d", i, s.bucket, s.buckets)
+		}
+	}
+	if one := newSliceCutter(100); true {
+		one.add(sliceBound{account: "a", region: "r", day: endOfPair}, 40)
+		one.nulls = 10
+		if got := one.done(); len(got) != 1 || !got[0].all {
+			t.Errorf("50 rows at 100 a slice: %+v, want one slice of everything", got)
+		}
 	}
 }
