@@ -181,18 +181,7 @@ func (s synthTrail) write(t testing.TB, db *DB) synthTruth {
 // check compares what the pass stored with the truth.
 func (truth synthTruth) check(t *testing.T, db *DB) {
 	t.Helper()
-	ctx := context.Background()
-	got := map[string]string{}
-	rows, err := db.QueryContext(ctx, `SELECT source, integrity FROM ingested_files`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var s, st string
-		rows.Scan(&s, &st)
-		got[s] = st
-	}
-	rows.Close()
+	got := queryPairs(t, db, `SELECT source, integrity FROM ingested_files`)
 	bad := 0
 	for src, want := range truth.status {
 		if got[src] != want {
@@ -204,43 +193,46 @@ func (truth synthTruth) check(t *testing.T, db *DB) {
 	if len(got) != len(truth.status) {
 		t.Errorf("%d files stored, want %d", len(got), len(truth.status))
 	}
-	unread := map[string]bool{}
-	rows, err = db.QueryContext(ctx, `SELECT s3_object FROM integrity_unread`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var k string
-		rows.Scan(&k)
-		unread[k] = true
-	}
-	rows.Close()
+	unread := queryPairs(t, db, `SELECT s3_object, '' FROM integrity_unread`)
 	if len(unread) != len(truth.unread) {
 		t.Errorf("%d unread files found, want %d", len(unread), len(truth.unread))
 	}
 	for k := range truth.unread {
-		if !unread[k] {
+		if _, ok := unread[k]; !ok {
 			t.Errorf("unread %s not found", k)
 			break
 		}
 	}
-	chain := map[string]string{}
-	rows, err = db.QueryContext(ctx, `SELECT source, coalesce(chain_status, '') FROM digest_files`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var s, st string
-		rows.Scan(&s, &st)
-		chain[s] = st
-	}
-	rows.Close()
+	chain := queryPairs(t, db, `SELECT source, coalesce(chain_status, '') FROM digest_files`)
 	for src, want := range truth.chain {
 		if chain[src] != want {
 			t.Errorf("digest %s: chain %q, want %q", src, chain[src], want)
 			break
 		}
 	}
+}
+
+// queryPairs reads a two-column query into a map from the first column to
+// the second.
+func queryPairs(t *testing.T, db *DB, q string) map[string]string {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	m := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			t.Fatal(err)
+		}
+		m[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // count returns how many stored files have each integrity status.
