@@ -12,6 +12,8 @@ import (
 var (
 	//go:embed sql/integrity_macros.sql
 	integrityMacrosSQL string
+	//go:embed sql/integrity_units.sql
+	integrityUnitsSQL string
 	//go:embed sql/integrity_log_pairs.sql
 	integrityLogPairsSQL string
 	//go:embed sql/integrity_log_days.sql
@@ -138,7 +140,13 @@ func (c *sliceCutter) done() []integrityRange {
 // by the slice whatever the size of the database. The pass is recorded in
 // integrity_passes: one that stops midway is reported as incomplete by
 // `rootaudit integrity` until a later pass finishes.
-func (db *DB) UpdateIntegrity(ctx context.Context) error {
+//
+// run is the ingest run that just ended. When the last pass finished, only
+// the (account, region, day) units that runs since then touched are redone
+// (integrity_units.sql): a nightly run against a year of trail redoes its
+// days, not the year. run 0, or a last pass that did not finish, redoes
+// everything.
+func (db *DB) UpdateIntegrity(ctx context.Context, run int64) error {
 	fail := func(err error) error { return fmt.Errorf("update integrity in %s: %w", db.Path, err) }
 	// The pass needs more than the ingest writer's buffer pool
 	// (writerMemory), which is sized for a trickle of appends.
@@ -154,8 +162,34 @@ func (db *DB) UpdateIntegrity(ctx context.Context) error {
 	if _, err := conn.ExecContext(ctx, integrityMacrosSQL); err != nil {
 		return fail(err)
 	}
+	since := int64(-1) // redo everything
+	if run > 0 {
+		var finished bool
+		var through sql.NullInt64
+		err := conn.QueryRowContext(ctx, `SELECT finished_at IS NOT NULL, through_run FROM integrity_passes ORDER BY pass_id DESC LIMIT 1`).Scan(&finished, &through)
+		switch {
+		case err == sql.ErrNoRows:
+		case err != nil:
+			return fail(fmt.Errorf("read the last pass: %w", err))
+		case finished && through.Valid && through.Int64 < run:
+			since = through.Int64
+		}
+	} else if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(run_id), 0) FROM runs`).Scan(&run); err != nil {
+		return fail(fmt.Errorf("read the last run: %w", err))
+	}
+	for _, v := range []struct {
+		name string
+		val  any
+	}{{"units_only", since >= 0}, {"since_run", since}} {
+		if _, err := conn.ExecContext(ctx, `SET VARIABLE `+v.name+` = ?`, v.val); err != nil {
+			return fail(fmt.Errorf("set %s: %w", v.name, err))
+		}
+	}
+	if _, err := conn.ExecContext(ctx, integrityUnitsSQL); err != nil {
+		return fail(fmt.Errorf("find what changed since run %d: %w", since, err))
+	}
 	var pass int64
-	if err := conn.QueryRowContext(ctx, `INSERT INTO integrity_passes SELECT coalesce(max(pass_id), 0) + 1, ?, NULL, NULL FROM integrity_passes RETURNING pass_id`, time.Now().UTC()).Scan(&pass); err != nil {
+	if err := conn.QueryRowContext(ctx, `INSERT INTO integrity_passes SELECT coalesce(max(pass_id), 0) + 1, ?, NULL, NULL, ? FROM integrity_passes RETURNING pass_id`, time.Now().UTC(), run).Scan(&pass); err != nil {
 		return fail(fmt.Errorf("record the pass: %w", err))
 	}
 	chain, err := chainSlices(ctx, conn)

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,6 +103,8 @@ func (s synthTrail) write(t testing.TB, db *DB) synthTruth {
 					truth.chain[dsrc] = chain
 					must(digests.AppendRow(dsrc, acct, region, day, day.Add(24*time.Hour-time.Second), "trail-bucket", dkey,
 						hash(dkey), nullStr(prev), nullStr(ph), "fp", "ab", sig, nil, int64(s.filesPerDay), now))
+					must(files.AppendRow(dsrc, "digest", synthOrg, acct, region, day, int64(100), "etag", int64(500), hash(dkey),
+						int64(0), int64(0), int64(0), "ok", nil, int64(1), now, "not-validated"))
 					prevKey, prevHash = dkey, hash(dkey)
 				}
 				for j := 0; j < s.filesPerDay; j++ {
@@ -181,7 +184,7 @@ func (s synthTrail) write(t testing.TB, db *DB) synthTruth {
 // check compares what the pass stored with the truth.
 func (truth synthTruth) check(t *testing.T, db *DB) {
 	t.Helper()
-	got := queryPairs(t, db, `SELECT source, integrity FROM ingested_files`)
+	got := queryPairs(t, db, `SELECT source, integrity FROM ingested_files WHERE kind = 'log'`)
 	bad := 0
 	for src, want := range truth.status {
 		if got[src] != want {
@@ -284,7 +287,7 @@ func TestIntegritySlices(t *testing.T) {
 				t.Fatal("the synthetic trail plants no unread file")
 			}
 			for pass := 1; pass <= 2; pass++ {
-				if err := db.UpdateIntegrity(ctx); err != nil {
+				if err := db.UpdateIntegrity(ctx, 0); err != nil {
 					t.Fatalf("pass %d: %v", pass, err)
 				}
 				truth.check(t, db)
@@ -327,10 +330,10 @@ func TestIntegrityIncompletePass(t *testing.T) {
 	}
 	defer db.Close()
 	synthTrail{accounts: 1, regions: 1, days: 2, filesPerDay: 3}.write(t, db)
-	if err := db.UpdateIntegrity(ctx); err != nil {
+	if err := db.UpdateIntegrity(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.ExecContext(ctx, `INSERT INTO integrity_passes VALUES (99, TIMESTAMP '2026-11-02 10:00:00', NULL, NULL)`); err != nil {
+	if _, err := db.ExecContext(ctx, `INSERT INTO integrity_passes VALUES (99, TIMESTAMP '2026-11-02 10:00:00', NULL, NULL, NULL)`); err != nil {
 		t.Fatal(err)
 	}
 	in, err := db.Integrity(ctx)
@@ -346,7 +349,7 @@ func TestIntegrityIncompletePass(t *testing.T) {
 	if !found {
 		t.Fatalf("an unfinished pass is not reported: %+v", in.Failures)
 	}
-	if err := db.UpdateIntegrity(ctx); err != nil {
+	if err := db.UpdateIntegrity(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
 	if in, err = db.Integrity(ctx); err != nil {
@@ -377,7 +380,7 @@ func TestIntegrityPassBoundedMemory(t *testing.T) {
 	if len(truth.status) < 300_000 {
 		t.Fatalf("only %d files: not enough to need slicing", len(truth.status))
 	}
-	if err := db.UpdateIntegrity(ctx); err != nil {
+	if err := db.UpdateIntegrity(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
 	truth.check(t, db)
@@ -507,5 +510,112 @@ func TestSliceCutter(t *testing.T) {
 		if got := one.done(); len(got) != 1 || !got[0].all {
 			t.Errorf("50 rows at 100 a slice: %+v, want one slice of everything", got)
 		}
+	}
+}
+
+// TestIntegrityIncremental: after a finished pass, the next one redoes only
+// the units later runs touched, and ends where a full pass would. Run 2
+// changes a log file, reads a file that was missing, and brings the
+// digests of a day that had none.
+func TestIntegrityIncremental(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		rows int64
+	}{{"one slice", 1 << 40}, {"days", 13}} {
+		t.Run(c.name, func(t *testing.T) {
+			setSlices(t, c.rows, c.rows)
+			ctx := context.Background()
+			db, err := Open(ctx, filepath.Join(t.TempDir(), "i.duckdb"), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			trail := synthTrail{accounts: 3, regions: 2, days: 6, filesPerDay: 7, odd: 10}
+			truth := trail.write(t, db)
+			if _, err := db.ExecContext(ctx, `INSERT INTO runs (run_id, started_at, status) VALUES (1, now(), 'ok'), (2, now(), 'ok')`); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.UpdateIntegrity(ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			truth.check(t, db)
+
+			// Run 2.
+			exec := func(q string, args ...any) {
+				t.Helper()
+				if _, err := db.ExecContext(ctx, q, args...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sha := func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
+			var changed, missingDay []string
+			for src, st := range truth.status {
+				switch {
+				case st == "valid" && strings.Contains(src, "/2026/01/02/") && len(changed) == 0:
+					changed = append(changed, src)
+				case st == "digest-missing" && strings.HasPrefix(src, "/data/trail/"):
+					missingDay = append(missingDay, src)
+				}
+			}
+			if len(changed) == 0 || len(missingDay) == 0 {
+				t.Fatalf("trail has no file to change (%d) or no digest-less day (%d)", len(changed), len(missingDay))
+			}
+			exec(`UPDATE ingested_files SET sha256 = 'changed', run_id = 2 WHERE source = ?`, changed[0])
+			truth.status[changed[0]] = "hash-mismatch"
+			var read string
+			for k := range truth.unread {
+				read = k
+				break
+			}
+			exec(`INSERT INTO ingested_files (source, kind, account_id, region, delivery_day, sha256, status, run_id, ingested_at)
+				SELECT ?, 'log', account_id, region, delivery_day, ?, 'ok', 2, now() FROM digest_log_files WHERE s3_object = ? LIMIT 1`,
+				"/data/trail/"+read, sha(read), read)
+			delete(truth.unread, read)
+			truth.status["/data/trail/"+read] = "valid"
+			// The digest-less day's digests, one per region, listing its files.
+			for _, src := range missingDay {
+				key := strings.TrimPrefix(src, "/data/trail/")
+				var acct, region string
+				var day time.Time
+				if err := db.QueryRowContext(ctx, `SELECT account_id, region, delivery_day FROM ingested_files WHERE source = ?`, src).Scan(&acct, &region, &day); err != nil {
+					t.Fatal(err)
+				}
+				dkey := synthDigestKey(acct, region, day)
+				dsrc := "/data/trail/" + dkey
+				var have int
+				db.QueryRowContext(ctx, `SELECT count(*) FROM digest_files WHERE source = ?`, dsrc).Scan(&have)
+				if have == 0 {
+					prev := synthDigestKey(acct, region, day.AddDate(0, 0, -1))
+					exec(`INSERT INTO digest_files (source, account_id, region, digest_start, digest_end, digest_s3_object, sha256,
+						previous_digest_object, previous_digest_hash, signature_status, checked_at)
+						VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'valid', now())`,
+						dsrc, acct, region, day, day.Add(24*time.Hour-time.Second), dkey, sha(dkey), prev, sha(prev))
+					exec(`INSERT INTO ingested_files (source, kind, account_id, region, delivery_day, sha256, status, run_id, ingested_at)
+						VALUES (?, 'digest', ?, ?, ?, ?, 'ok', 2, now())`, dsrc, acct, region, day, sha(dkey))
+					truth.chain[dsrc] = "ok"
+				}
+				exec(`INSERT INTO digest_log_files VALUES (?, 'trail-bucket', ?, ?, NULL, NULL, ?, ?, ?)`, dsrc, key, sha(key), acct, region, day)
+				truth.status[src] = "valid"
+			}
+			if err := db.UpdateIntegrity(ctx, 2); err != nil {
+				t.Fatal(err)
+			}
+			truth.check(t, db)
+			var full, incremental int
+			if err := db.QueryRowContext(ctx, `SELECT max(slices) FILTER (WHERE through_run = 1), max(slices) FILTER (WHERE through_run = 2) FROM integrity_passes`).Scan(&full, &incremental); err != nil {
+				t.Fatal(err)
+			}
+			if c.rows < 1<<40 && incremental >= full {
+				t.Errorf("the incremental pass took %d slices, the full one %d: it redid everything", incremental, full)
+			}
+			// And a full pass from scratch agrees.
+			exec(`UPDATE ingested_files SET integrity = 'not-validated'`)
+			exec(`UPDATE digest_files SET chain_status = NULL`)
+			exec(`DELETE FROM integrity_unread`)
+			if err := db.UpdateIntegrity(ctx, 0); err != nil {
+				t.Fatal(err)
+			}
+			truth.check(t, db)
+		})
 	}
 }

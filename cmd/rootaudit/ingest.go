@@ -230,7 +230,7 @@ func runIngest(ctx context.Context, g *globalOptions, o *ingestOptions, args []s
 		return finErr
 	}
 	if o.validate {
-		if err := db.UpdateIntegrity(ctx); err != nil {
+		if err := db.UpdateIntegrity(ctx, loader.RunID()); err != nil {
 			return err
 		}
 		sum, failures, err := db.IntegritySummary(ctx)

@@ -58,9 +58,12 @@ WHERE NOT EXISTS (
 -- One row per integrity pass. The pass commits slice by slice, so a pass
 -- that stopped midway (out of disk, interrupted) leaves finished_at NULL and
 -- `rootaudit integrity` says the results are incomplete.
+-- through_run is the last run whose files and digests the pass took into
+-- account: the next pass only redoes the slices that later runs touched.
 CREATE TABLE integrity_passes (
     pass_id     BIGINT NOT NULL,
     started_at  TIMESTAMP NOT NULL,
     finished_at TIMESTAMP,
-    slices      BIGINT
+    slices      BIGINT,
+    through_run BIGINT
 );
