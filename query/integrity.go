@@ -14,6 +14,12 @@ var (
 	integrityMacrosSQL string
 	//go:embed sql/integrity_units.sql
 	integrityUnitsSQL string
+	//go:embed sql/integrity_last_pass.sql
+	integrityLastPassSQL string
+	//go:embed sql/integrity_pass_start.sql
+	integrityPassStartSQL string
+	//go:embed sql/integrity_pass_finish.sql
+	integrityPassFinishSQL string
 	//go:embed sql/integrity_log_pairs.sql
 	integrityLogPairsSQL string
 	//go:embed sql/integrity_log_days.sql
@@ -166,7 +172,7 @@ func (db *DB) UpdateIntegrity(ctx context.Context, run int64) error {
 	if run > 0 {
 		var finished bool
 		var through sql.NullInt64
-		err := conn.QueryRowContext(ctx, `SELECT finished_at IS NOT NULL, through_run FROM integrity_passes ORDER BY pass_id DESC LIMIT 1`).Scan(&finished, &through)
+		err := conn.QueryRowContext(ctx, integrityLastPassSQL).Scan(&finished, &through)
 		switch {
 		case err == sql.ErrNoRows:
 		case err != nil:
@@ -174,8 +180,6 @@ func (db *DB) UpdateIntegrity(ctx context.Context, run int64) error {
 		case finished && through.Valid && through.Int64 < run:
 			since = through.Int64
 		}
-	} else if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(run_id), 0) FROM runs`).Scan(&run); err != nil {
-		return fail(fmt.Errorf("read the last run: %w", err))
 	}
 	for _, v := range []struct {
 		name string
@@ -189,7 +193,11 @@ func (db *DB) UpdateIntegrity(ctx context.Context, run int64) error {
 		return fail(fmt.Errorf("find what changed since run %d: %w", since, err))
 	}
 	var pass int64
-	if err := conn.QueryRowContext(ctx, `INSERT INTO integrity_passes SELECT coalesce(max(pass_id), 0) + 1, ?, NULL, NULL, ? FROM integrity_passes RETURNING pass_id`, time.Now().UTC(), run).Scan(&pass); err != nil {
+	var through any // the last run stored, when run is 0
+	if run > 0 {
+		through = run
+	}
+	if err := conn.QueryRowContext(ctx, integrityPassStartSQL, time.Now().UTC(), through).Scan(&pass); err != nil {
 		return fail(fmt.Errorf("record the pass: %w", err))
 	}
 	chain, err := chainSlices(ctx, conn)
@@ -206,8 +214,7 @@ func (db *DB) UpdateIntegrity(ctx context.Context, run int64) error {
 	if err := runSlices(ctx, conn, logs, integrityLogsSQL, integritySliceRows); err != nil {
 		return fail(fmt.Errorf("log files, %w", err))
 	}
-	if _, err := conn.ExecContext(ctx, `UPDATE integrity_passes SET finished_at = ?, slices = ? WHERE pass_id = ?`,
-		time.Now().UTC(), len(chain)+len(logs), pass); err != nil {
+	if _, err := conn.ExecContext(ctx, integrityPassFinishSQL, time.Now().UTC(), len(chain)+len(logs), pass); err != nil {
 		return fail(fmt.Errorf("record the pass: %w", err))
 	}
 	return nil
