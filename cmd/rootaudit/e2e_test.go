@@ -66,8 +66,11 @@ func genTrail(t testing.TB) trail {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if shared.dir != "" {
-		os.RemoveAll(shared.dir)
+	// The shared trails outlive every test that uses them.
+	for _, dir := range []string{shared.dir, bigDir} {
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
 	}
 	os.Exit(code)
 }

@@ -49,6 +49,7 @@ var (
 )
 
 // bigTrail is a 24 MB trail: large enough that an ingest runs for a while.
+// It is shared by the tests of this binary and removed by TestMain.
 func bigTrail(t *testing.T) string {
 	t.Helper()
 	bigOnce.Do(func() {
@@ -60,7 +61,6 @@ func bigTrail(t *testing.T) string {
 	if bigErr != nil {
 		t.Fatal(bigErr)
 	}
-	t.Cleanup(func() {})
 	return bigDir
 }
 
