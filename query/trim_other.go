@@ -6,4 +6,6 @@ package query
 // DuckDB's bundled jemalloc is reachable.
 func releaseFreedMemory() {}
 
+func releaseDuckDBPages() {}
+
 func allocatorPurgeAvailable() bool { return false }
