@@ -217,3 +217,31 @@ func TestInventoryAccountFilterIsAParameter(t *testing.T) {
 		t.Fatalf("inventory: %+v, %v", inv, err)
 	}
 }
+
+// TestWriterRowGroups checks that a writer appends in row groups of
+// writerRowGroup rows, not DuckDB's 122,880: the size bounds the memory
+// each checkpoint of an ingest takes (openWriter).
+func TestWriterRowGroups(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	for _, q := range []string{
+		`CREATE TABLE rg (i BIGINT, s VARCHAR)`,
+		fmt.Sprintf(`INSERT INTO rg SELECT range, 'row ' || range FROM range(%d)`, 2*writerRowGroup+100),
+		`CHECKPOINT`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	var groups, rows int64
+	if err := db.QueryRowContext(ctx, `SELECT count(DISTINCT row_group_id), max(count) FROM pragma_storage_info('rg')`).Scan(&groups, &rows); err != nil {
+		t.Fatal(err)
+	}
+	if groups != 3 || rows > writerRowGroup {
+		t.Fatalf("%d rows stored in %d row groups of up to %d rows; want 3 groups of at most %d", 2*writerRowGroup+100, groups, rows, writerRowGroup)
+	}
+	var name string
+	if err := db.QueryRowContext(ctx, `SELECT current_database()`).Scan(&name); err != nil || name != writerCatalog {
+		t.Fatalf("current_database() = %q, %v; want %q", name, err, writerCatalog)
+	}
+}
