@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -243,5 +244,29 @@ func TestWriterRowGroups(t *testing.T) {
 	var name string
 	if err := db.QueryRowContext(ctx, `SELECT current_database()`).Scan(&name); err != nil || name != writerCatalog {
 		t.Fatalf("current_database() = %q, %v; want %q", name, err, writerCatalog)
+	}
+}
+
+// TestOpenRefusesOtherFiles checks that a file that is not a DuckDB
+// database is named as such, whether opened for writing (attached to an
+// in-memory instance) or for reading, and is left as it was.
+func TestOpenRefusesOtherFiles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notes.duckdb")
+	content := bytes.Repeat([]byte("not a database\n"), 1000)
+	if err := os.WriteFile(path, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, readOnly := range []bool{false, true} {
+		db, err := Open(context.Background(), path, readOnly)
+		if err == nil {
+			db.Close()
+			t.Fatalf("read-only %v: opened a text file as a database", readOnly)
+		}
+		if !strings.Contains(err.Error(), "not a rootaudit (DuckDB) database") {
+			t.Errorf("read-only %v: error %q does not say the file is not a database", readOnly, err)
+		}
+	}
+	if got, _ := os.ReadFile(path); !bytes.Equal(got, content) {
+		t.Fatal("the file was changed")
 	}
 }
