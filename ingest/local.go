@@ -21,8 +21,10 @@ func (l *Local) String() string { return l.Path }
 
 // List walks the tree in lexical order. Symbolic links are not followed, so a
 // link loop cannot trap the walk; a link named directly on the command line
-// is resolved by os.Stat. Only *.json and *.json.gz files are sent; other
-// files are not CloudTrail output.
+// is followed, and the files keep the path as named. Only *.json and
+// *.json.gz files are sent; other files are not CloudTrail output. A
+// directory holding no such file at all is an error, as an S3 prefix with
+// no AWSLogs/ folder is: a mistyped path must not read as a clean trail.
 func (l *Local) List(ctx context.Context, f *Filter, out chan<- FileRef) error {
 	root, err := filepath.Abs(l.Path)
 	if err != nil {
@@ -42,7 +44,15 @@ func (l *Local) List(ctx context.Context, f *Filter, out chan<- FileRef) error {
 		}
 		return nil
 	}
-	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	// WalkDir does not descend into a root that is a symbolic link (it
+	// reported no file at all); with a trailing separator the kernel
+	// resolves the link, and the paths under it still start with root.
+	walkRoot := root
+	if lst, err := os.Lstat(root); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
+		walkRoot = root + string(filepath.Separator)
+	}
+	found := false
+	err = filepath.WalkDir(walkRoot, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("walk %s: %w", p, err)
 		}
@@ -59,6 +69,7 @@ func (l *Local) List(ctx context.Context, f *Filter, out chan<- FileRef) error {
 		if !strings.HasSuffix(name, ".json.gz") && !strings.HasSuffix(name, ".json") {
 			return nil
 		}
+		found = true
 		ki := ParseKey(filepath.ToSlash(p))
 		if !f.WantKey(ki) {
 			return nil
@@ -76,6 +87,10 @@ func (l *Local) List(ctx context.Context, f *Filter, out chan<- FileRef) error {
 		}
 		return nil
 	})
+	if err == nil && !found {
+		return fmt.Errorf("no CloudTrail log files (*.json.gz, *.json) under %s", l.Path)
+	}
+	return err
 }
 
 func localRef(p string, info fs.FileInfo) FileRef {
