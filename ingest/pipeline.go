@@ -50,8 +50,13 @@ type Stats struct {
 // single database writer) needs no locking. Channels are bounded: at most
 // about 5×Workers+64 results are in memory at once. Run returns the first
 // listing or sink error, or ctx's error when cancelled; per-file problems
-// are results, not errors.
+// are results, not errors. Sources that could list the same file are
+// refused before anything is read (CheckDisjoint): each file is handed to
+// sink at most once.
 func Run(ctx context.Context, sources []Source, opts RunOptions, sink func(FileResult) error) error {
+	if err := CheckDisjoint(sources); err != nil {
+		return err
+	}
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.NumCPU()

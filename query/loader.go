@@ -56,10 +56,12 @@ type Loader struct {
 	runID   int64
 	done    map[[16]byte]uint64
 	seed    maphash.Seed
-	// known holds a hash of every source with a row in ingested_files
-	// (from earlier runs, within the days loaded, or earlier in this one):
-	// only those need their old rows deleted before the new ones go in. A
-	// collision costs a DELETE that finds nothing.
+	// known holds a hash of every source with a row in ingested_files from
+	// earlier runs, within the days loaded: only those need their old rows
+	// deleted before the new ones go in. A collision costs a DELETE that
+	// finds nothing. The files of this run are not added: ingest.Run hands
+	// each file over once (ingest.CheckDisjoint), and a first run over a
+	// year of an organization's trail would hold tens of millions.
 	known map[uint64]struct{}
 	// loFrom and loTo bound the delivery days whose checkpoints were
 	// loaded (zero: unbounded); a file outside them is looked up in the
@@ -351,9 +353,7 @@ func (l *Loader) add(ctx context.Context, res ingest.FileResult) error {
 // before, nearly all of them, cost one map lookup.
 func (l *Loader) replace(ctx context.Context, ref ingest.FileRef, digest bool) error {
 	src := ref.Source
-	h := maphash.String(l.seed, src)
-	if _, ok := l.known[h]; !ok {
-		l.known[h] = struct{}{}
+	if _, ok := l.known[maphash.String(l.seed, src)]; !ok {
 		if l.loaded(ref.Key.Day) {
 			return nil
 		}

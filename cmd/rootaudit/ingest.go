@@ -156,6 +156,9 @@ func runIngest(ctx context.Context, g *globalOptions, o *ingestOptions, args []s
 		}
 		sources = append(sources, src)
 	}
+	if err := ingest.CheckDisjoint(sources); err != nil {
+		return usageError{err}
+	}
 	db, err := query.Open(ctx, g.db, false)
 	if err != nil {
 		return err

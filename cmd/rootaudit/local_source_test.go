@@ -53,3 +53,18 @@ func TestIngestEmptyDirectoryFails(t *testing.T) {
 		t.Fatalf("exit %d, want %d and a message naming %s; stderr: %s", code, exitFatal, dir, stderr)
 	}
 }
+
+// TestIngestRefusesOverlappingSources: a trail and a folder inside it
+// would list the same files twice; the run is refused before the
+// database is touched.
+func TestIngestRefusesOverlappingSources(t *testing.T) {
+	tr := genTrail(t)
+	db := filepath.Join(t.TempDir(), "t.duckdb")
+	_, stderr, code := runCLI(t, "ingest", "--db", db, "--all", tr.dir, filepath.Join(tr.dir, "AWSLogs"))
+	if code != exitUsage || !strings.Contains(stderr, "overlap") {
+		t.Fatalf("exit %d, want %d and a message about overlapping sources; stderr: %s", code, exitUsage, stderr)
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Fatalf("the database was created (stat: %v)", err)
+	}
+}
