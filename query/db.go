@@ -8,6 +8,7 @@ package query
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -18,8 +19,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"database/sql/driver"
 
 	"github.com/duckdb/duckdb-go/v2" // also registers the "duckdb" driver
 )
@@ -45,16 +44,15 @@ type DB struct {
 	ReadOnly bool
 }
 
-// dsn builds the connection string. Extension autoinstall and autoload are
-// off so that DuckDB never reaches the network; json, parquet and icu are
-// built into the library.
-func dsn(path string, readOnly bool) string {
+// readerDSN is the connection string of a read-only open. Extension
+// autoinstall and autoload are off so that DuckDB never reaches the
+// network; json, parquet and icu are built into the library. Writers go
+// through openWriter.
+func readerDSN(path string) string {
 	q := url.Values{}
 	q.Set("autoinstall_known_extensions", "false")
 	q.Set("autoload_known_extensions", "false")
-	if readOnly {
-		q.Set("access_mode", "read_only")
-	}
+	q.Set("access_mode", "read_only")
 	return path + "?" + q.Encode()
 }
 
@@ -108,17 +106,18 @@ func Open(ctx context.Context, path string, readOnly bool) (*DB, error) {
 // writerRowGroup is the row group size of the tables a writer appends to
 // (DuckDB's default is 122,880 rows). Every checkpoint during an ingest
 // rewrites each table's open row group whole, strings recompressed, and
-// the memory that takes grows with the group's rows: with the default,
-// peak RSS rose from 139 MB at 1.26 GB of trail to 197 MB at 4.3 GB and
-// 205 MB at 8 GB; with 32,768 rows, 145, 166 and 184 MB, and a large
-// ingest ran 5-10% faster (docs/performance.md, "Memory").
+// the memory that takes grows with the group's rows: with the default, a
+// plain ingest peaked at 125-145 MB at 1.26 GB of trail, 172-204 MB at
+// 4.3 GB and 192-214 MB at 8 GB; with 32,768 rows, at 134-147, 157-179
+// and 168-185 MB, and large ingests ran 5-10% faster (docs/performance.md,
+// "Memory"). 16,384 rows was worse than 32,768 at both sizes measured.
 const writerRowGroup = 32768
 
 func open(ctx context.Context, path string, readOnly bool) (*DB, error) {
 	var sdb *sql.DB
 	var err error
 	if readOnly {
-		sdb, err = sql.Open("duckdb", dsn(path, true))
+		sdb, err = sql.Open("duckdb", readerDSN(path))
 	} else {
 		sdb, err = openWriter(path)
 	}
@@ -143,12 +142,12 @@ func open(ctx context.Context, path string, readOnly bool) (*DB, error) {
 // writerCatalog is the name a writer's connections know the database by.
 const writerCatalog = "rootaudit"
 
-// openWriter opens the file for writing. The row group size is an option of
-// ATTACH only, so the file is attached to an in-memory DuckDB instance and
-// made every connection's default database; it takes the same exclusive
-// lock as opening the file directly. DuckDB's spill files go where they
-// would for a file opened directly (path + ".tmp"), not into the working
-// directory.
+// openWriter opens the file for writing, with the same settings as
+// readerDSN. The row group size is an option of ATTACH only, so the file is
+// attached to an in-memory DuckDB instance and made every connection's
+// default database; it takes the same exclusive lock as opening the file
+// directly. DuckDB's spill files go where they would for a file opened
+// directly (path + ".tmp"), not into the working directory.
 func openWriter(path string) (*sql.DB, error) {
 	q := url.Values{}
 	q.Set("autoinstall_known_extensions", "false")
