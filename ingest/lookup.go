@@ -235,6 +235,13 @@ func NewLookupSource(ctx context.Context, cfg aws.Config, opts LookupOptions) (*
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	// A repeated account or region (--account 1,1) would list the same
+	// virtual files twice, and a run hands each file to the store once.
+	for _, l := range []*[]string{&opts.Accounts, &opts.Regions} {
+		if len(*l) > 0 {
+			*l = slices.Compact(slices.Sorted(slices.Values(*l)))
+		}
+	}
 	s := &LookupSource{
 		cfg: cfg, sts: sts.NewFromConfig(cfg), opts: opts,
 		interval: time.Duration(float64(time.Second) / opts.Rate),

@@ -326,8 +326,10 @@ func TestLookupSource(t *testing.T) {
 	defer srv.Close()
 
 	ctx := context.Background()
+	// An account and a region named twice are read once (lkRun fails on a
+	// file read twice).
 	src, err := NewLookupSource(ctx, lkConfig(t, srv.URL), LookupOptions{
-		Regions: []string{"us-east-1", "eu-west-1"}, Accounts: []string{lkCaller, lkMember, lkDenied}, RoleName: "RootAudit",
+		Regions: []string{"us-east-1", "eu-west-1", "us-east-1"}, Accounts: []string{lkCaller, lkMember, lkDenied, lkMember}, RoleName: "RootAudit",
 		Now: func() time.Time { return now },
 	})
 	if err != nil {
