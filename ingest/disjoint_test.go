@@ -30,7 +30,9 @@ func TestCheckDisjoint(t *testing.T) {
 	s3 := func(bucket, prefix string) Source { return &S3Source{Bucket: bucket, Prefix: prefix} }
 	s3obj := func(bucket, key string) Source { return &S3Source{Bucket: bucket, single: key} }
 	lookup := func(regions ...string) Source { return &LookupSource{regions: regions, explicit: len(regions) > 0} }
-	athena := func(table string) Source { return &AthenaSource{u: AthenaURL{WorkGroup: "wg", Database: "db", Table: table}} }
+	athena := func(table string) Source {
+		return &AthenaSource{u: AthenaURL{WorkGroup: "wg", Database: "db", Table: table}}
+	}
 	for _, c := range []struct {
 		name    string
 		sources []Source
