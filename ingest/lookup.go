@@ -237,11 +237,8 @@ func NewLookupSource(ctx context.Context, cfg aws.Config, opts LookupOptions) (*
 	}
 	// A repeated account or region (--account 1,1) would list the same
 	// virtual files twice, and a run hands each file to the store once.
-	for _, l := range []*[]string{&opts.Accounts, &opts.Regions} {
-		if len(*l) > 0 {
-			*l = slices.Compact(slices.Sorted(slices.Values(*l)))
-		}
-	}
+	// The order given is kept: the source is named by it.
+	opts.Accounts, opts.Regions = firstOfEach(opts.Accounts), firstOfEach(opts.Regions)
 	s := &LookupSource{
 		cfg: cfg, sts: sts.NewFromConfig(cfg), opts: opts,
 		interval: time.Duration(float64(time.Second) / opts.Rate),
@@ -297,6 +294,23 @@ func (s *LookupSource) String() string {
 		return "lookup://" + strings.Join(s.regions, ",")
 	}
 	return "lookup://"
+}
+
+// firstOfEach returns vals without repeats, in the order given (nil stays
+// nil: it means "all" to the callers).
+func firstOfEach(vals []string) []string {
+	if vals == nil {
+		return nil
+	}
+	seen := make(map[string]bool, len(vals))
+	out := make([]string, 0, len(vals))
+	for _, v := range vals {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // lookupBlock is one month of event time to look up.
