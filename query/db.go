@@ -34,6 +34,9 @@ var ErrBusy = errors.New("database is busy: another rootaudit process has it ope
 // exist.
 var ErrNoDatabase = errors.New("no database")
 
+// ErrBadPath means the database path cannot be used (it holds a '?').
+var ErrBadPath = errors.New("a database path must not contain '?'")
+
 // ErrNewerSchema means the file was written by a newer rootaudit.
 var ErrNewerSchema = errors.New("database schema is newer than this rootaudit")
 
@@ -62,6 +65,11 @@ func readerDSN(path string) string {
 func Open(ctx context.Context, path string, readOnly bool) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open database: empty path")
+	}
+	if strings.ContainsRune(path, '?') {
+		// DuckDB reads what follows a '?' in a read-only open's connection
+		// string as settings: such a file could be written but never read.
+		return nil, fmt.Errorf("open database %s: %w", path, ErrBadPath)
 	}
 	if readOnly {
 		if _, err := os.Stat(path); err != nil {

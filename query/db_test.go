@@ -270,3 +270,23 @@ func TestOpenRefusesOtherFiles(t *testing.T) {
 		t.Fatal("the file was changed")
 	}
 }
+
+// TestOpenRefusesQuestionMark: a '?' in the path starts DuckDB's settings
+// in a read-only open, so a database written there could not be read back.
+// Both modes refuse it, and nothing is created.
+func TestOpenRefusesQuestionMark(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a?b.duckdb")
+	for _, readOnly := range []bool{false, true} {
+		db, err := Open(context.Background(), path, readOnly)
+		if err == nil {
+			db.Close()
+			t.Fatalf("read-only %v: opened %s", readOnly, path)
+		}
+		if !errors.Is(err, ErrBadPath) {
+			t.Errorf("read-only %v: error %q does not name the '?'", readOnly, err)
+		}
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("%s was created (stat: %v)", path, err)
+	}
+}

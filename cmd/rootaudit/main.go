@@ -74,7 +74,7 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.As(err, &fe):
 		return exitFindings
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.Is(err, query.ErrBadPath):
 		return exitUsage
 	case errors.As(err, &pe):
 		return exitPartial
