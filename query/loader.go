@@ -2,12 +2,10 @@ package query
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"database/sql/driver"
 	_ "embed"
 	"fmt"
-	"hash/maphash"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -54,20 +52,18 @@ type Loader struct {
 	digApp  *duckdb.Appender
 	dlfApp  *duckdb.Appender
 	runID   int64
-	done    map[[16]byte]uint64
-	seed    maphash.Seed
-	// known holds a hash of every source with a row in ingested_files from
-	// earlier runs, within the days loaded: only those need their old rows
-	// deleted before the new ones go in. A collision costs a DELETE that
-	// finds nothing. The files of this run are not added: ingest.Run hands
-	// each file over once (ingest.CheckDisjoint), and a first run over a
-	// year of an organization's trail would hold tens of millions.
-	known map[uint64]struct{}
+	// stored holds the checkpoints of earlier runs within the days loaded:
+	// which files are done (with which ETag), and which have rows that
+	// must be deleted before new ones go in. The files of this run are not
+	// added: ingest.Run hands each file over once (ingest.CheckDisjoint),
+	// and a first run over a year of an organization's trail would hold
+	// tens of millions.
+	stored *checkpointSet
 	// loFrom and loTo bound the delivery days whose checkpoints were
 	// loaded (zero: unbounded); a file outside them is looked up in the
-	// database instead (doneQuery, and a count in replace).
+	// database instead (lookupCheckpoint, and a count in replace).
 	loFrom, loTo time.Time
-	doneQuery    string
+	validate     bool // files read without hashing are not done
 	inTx         bool // the batch's transaction is open
 	broken       bool // an Add failed midway: the open batch must not commit
 	nFiles       int
@@ -87,7 +83,7 @@ func NewLoader(ctx context.Context, db *DB, run RunInfo) (*Loader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load into %s: %w", db.Path, err)
 	}
-	l := &Loader{db: db, conn: conn, seed: maphash.MakeSeed(), done: map[[16]byte]uint64{}, known: map[uint64]struct{}{}, now: func() time.Time { return time.Now().UTC() }}
+	l := &Loader{db: db, conn: conn, stored: &checkpointSet{}, now: func() time.Time { return time.Now().UTC() }}
 	for _, q := range []string{
 		// The writer's data is a trickle (kept events and one row per
 		// file): cap DuckDB's buffer pool so the process's memory does not
@@ -99,15 +95,11 @@ func NewLoader(ctx context.Context, db *DB, run RunInfo) (*Loader, error) {
 			return nil, fmt.Errorf("prepare %s: %w", db.Path, err)
 		}
 	}
-	doneExpr := `status <> 'failed'`
-	if run.Validate {
-		doneExpr = `status <> 'failed' AND (kind NOT IN ('log', 'digest') OR (sha256 IS NOT NULL AND (kind = 'log' OR status = 'ok')))`
-	}
-	l.doneQuery = `SELECT coalesce(etag, ''), ` + doneExpr + ` FROM ingested_files WHERE source = ?`
+	l.validate = run.Validate
 	// Only the checkpoints of the delivery days this run can list are held
-	// in memory (about 40 bytes a file): a daily run against a database of
-	// a year of an organization's trail (tens of millions of files) must
-	// not load them all. The margin is wider than the listers' (DayMargin).
+	// in memory (16 bytes a file): a daily run against a database of a
+	// year of an organization's trail (tens of millions of files) must not
+	// load them all. The margin is wider than the listers' (DayMargin).
 	from, to := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 	if !run.Since.IsZero() {
 		l.loFrom = run.Since.UTC().Truncate(24*time.Hour).AddDate(0, 0, -3)
@@ -117,27 +109,10 @@ func NewLoader(ctx context.Context, db *DB, run RunInfo) (*Loader, error) {
 		l.loTo = run.Until.UTC().Truncate(24*time.Hour).AddDate(0, 0, 3)
 		to = l.loTo
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT source, coalesce(etag, ''), `+doneExpr+` FROM ingested_files
-		WHERE delivery_day IS NULL OR delivery_day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)`,
-		from.Format("2006-01-02"), to.Format("2006-01-02"))
-	if err != nil {
+	if l.stored, err = loadCheckpoints(ctx, conn, run.Validate, from, to); err != nil {
 		l.close()
-		return nil, fmt.Errorf("read checkpoints from %s: %w", db.Path, err)
+		return nil, fmt.Errorf("%s: %w", db.Path, err)
 	}
-	for rows.Next() {
-		var src, etag string
-		var done bool
-		if err := rows.Scan(&src, &etag, &done); err != nil {
-			rows.Close()
-			l.close()
-			return nil, fmt.Errorf("read checkpoints from %s: %w", db.Path, err)
-		}
-		l.known[maphash.String(l.seed, src)] = struct{}{}
-		if done {
-			l.done[key(src)] = maphash.String(l.seed, etag)
-		}
-	}
-	rows.Close()
 	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(run_id), 0) + 1 FROM runs`).Scan(&l.runID); err != nil {
 		l.close()
 		return nil, fmt.Errorf("start run in %s: %w", db.Path, err)
@@ -218,15 +193,6 @@ func (l *Loader) closeAppenders() {
 	}
 }
 
-// key condenses a source name for the checkpoint set: 16 bytes of SHA-256
-// keep the set small (about 40 bytes a file) with no practical collisions.
-func key(src string) [16]byte {
-	s := sha256.Sum256([]byte(src))
-	var k [16]byte
-	copy(k[:], s[:16])
-	return k
-}
-
 // RunID is the id of this run in the runs table.
 func (l *Loader) RunID() int64 { return l.runID }
 
@@ -237,13 +203,10 @@ func (l *Loader) RunID() int64 { return l.runID }
 // days loaded.
 func (l *Loader) Done(ref ingest.FileRef) bool {
 	if !l.loaded(ref.Key.Day) {
-		var etag string
-		var done bool
-		err := l.db.QueryRowContext(context.Background(), l.doneQuery, ref.Source).Scan(&etag, &done)
-		return err == nil && done && etag == ref.ETag
+		c, ok, err := lookupCheckpoint(context.Background(), l.db.DB, l.validate, ref.Source)
+		return err == nil && ok && c.etag == etagHash(ref.ETag, true)
 	}
-	h, ok := l.done[key(ref.Source)]
-	return ok && h == maphash.String(l.seed, ref.ETag)
+	return l.stored.done(ref.Source, ref.ETag)
 }
 
 // loaded reports whether the checkpoints of files delivered on day are in
@@ -353,7 +316,7 @@ func (l *Loader) add(ctx context.Context, res ingest.FileResult) error {
 // before, nearly all of them, cost one map lookup.
 func (l *Loader) replace(ctx context.Context, ref ingest.FileRef, digest bool) error {
 	src := ref.Source
-	if _, ok := l.known[maphash.String(l.seed, src)]; !ok {
+	if !l.stored.stored(src) {
 		if l.loaded(ref.Key.Day) {
 			return nil
 		}

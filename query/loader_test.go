@@ -92,7 +92,7 @@ func TestLoaderLoadsOnlyTheWindow(t *testing.T) {
 	}
 	// The run's own files are not remembered: a first run over a year of
 	// an organization's trail would hold tens of millions.
-	if n := len(l.known) + len(l.done); n != 0 {
+	if n := len(l.stored.entries); n != 0 {
 		t.Errorf("the loader holds %d entries after a first run of 60 new files", n)
 	}
 	if err := l.Finish(ctx, RunTotals{Status: "ok"}); err != nil {
@@ -104,7 +104,7 @@ func TestLoaderLoadsOnlyTheWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(l.done); n < 2 || n > 10 {
+	if n := len(l.stored.entries); n < 2 || n > 10 {
 		t.Errorf("%d checkpoints loaded for a 2-day window of 60 days", n)
 	}
 	for _, d := range []int{0, 31, 59} {
