@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -70,11 +69,7 @@ func TestCheckpointSetFind(t *testing.T) {
 // failed ones are not.
 func TestCheckpointsLoadInPages(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "p.duckdb"), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	n := checkpointPage + 5000
 	if _, err := db.ExecContext(ctx, `INSERT INTO ingested_files (source, kind, account_id, region, delivery_day, etag, status, ingested_at)
 		SELECT '/t/AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/01/f' || range || '.json.gz', 'log', '111122223333', 'us-east-1', DATE '2026-03-01',
