@@ -313,7 +313,7 @@ func (l *Loader) add(ctx context.Context, res ingest.FileResult) error {
 // replace deletes the rows an earlier read of src left (a file that failed
 // before, or changed), so that source stays unique in ingested_files (it
 // has no primary key: schema v5) and digest_files. Sources never stored
-// before, nearly all of them, cost one map lookup.
+// before, nearly all of them, cost one lookup in the checkpoint set.
 func (l *Loader) replace(ctx context.Context, ref ingest.FileRef, digest bool) error {
 	src := ref.Source
 	if !l.stored.stored(src) {
