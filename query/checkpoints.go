@@ -1,6 +1,7 @@
 package query
 
 import (
+	"cmp"
 	"context"
 	"crypto/md5"
 	"database/sql"
@@ -72,15 +73,7 @@ func (s *checkpointSet) find(src uint64) (checkpoint, bool) {
 	}
 	b := src >> 48
 	part := s.entries[s.index[b]:s.index[b+1]]
-	i, ok := slices.BinarySearchFunc(part, src, func(c checkpoint, k uint64) int {
-		switch {
-		case c.src < k:
-			return -1
-		case c.src > k:
-			return 1
-		}
-		return 0
-	})
+	i, ok := slices.BinarySearchFunc(part, src, func(c checkpoint, k uint64) int { return cmp.Compare(c.src, k) })
 	if !ok {
 		return checkpoint{}, false
 	}
@@ -101,15 +94,7 @@ func (s *checkpointSet) stored(source string) bool {
 
 // build sorts the entries and indexes them.
 func (s *checkpointSet) build() {
-	slices.SortFunc(s.entries, func(a, b checkpoint) int {
-		switch {
-		case a.src < b.src:
-			return -1
-		case a.src > b.src:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(s.entries, func(a, b checkpoint) int { return cmp.Compare(a.src, b.src) })
 	s.index = make([]uint32, 1<<16+1)
 	j := 0
 	for b := 0; b <= 1<<16; b++ {

@@ -52,11 +52,17 @@ type DB struct {
 // network; json, parquet and icu are built into the library. Writers go
 // through openWriter.
 func readerDSN(path string) string {
+	q := offlineSettings()
+	q.Set("access_mode", "read_only")
+	return path + "?" + q.Encode()
+}
+
+// offlineSettings are the DuckDB settings of every open.
+func offlineSettings() url.Values {
 	q := url.Values{}
 	q.Set("autoinstall_known_extensions", "false")
 	q.Set("autoload_known_extensions", "false")
-	q.Set("access_mode", "read_only")
-	return path + "?" + q.Encode()
+	return q
 }
 
 // Open opens (and for writers creates) the database at path and brings its
@@ -157,9 +163,7 @@ const writerCatalog = "rootaudit"
 // directly. DuckDB's spill files go where they would for a file opened
 // directly (path + ".tmp"), not into the working directory.
 func openWriter(path string) (*sql.DB, error) {
-	q := url.Values{}
-	q.Set("autoinstall_known_extensions", "false")
-	q.Set("autoload_known_extensions", "false")
+	q := offlineSettings()
 	q.Set("temp_directory", path+".tmp")
 	quoted := "'" + strings.ReplaceAll(path, "'", "''") + "'"
 	init := []string{

@@ -83,7 +83,7 @@ func NewLoader(ctx context.Context, db *DB, run RunInfo) (*Loader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load into %s: %w", db.Path, err)
 	}
-	l := &Loader{db: db, conn: conn, stored: &checkpointSet{}, now: func() time.Time { return time.Now().UTC() }}
+	l := &Loader{db: db, conn: conn, now: func() time.Time { return time.Now().UTC() }}
 	for _, q := range []string{
 		// The writer's data is a trickle (kept events and one row per
 		// file): cap DuckDB's buffer pool so the process's memory does not
