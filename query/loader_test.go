@@ -2,7 +2,6 @@ package query
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,11 +15,7 @@ import (
 // and the next batch must work.
 func TestFailedCommitLeavesNothing(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "l.duckdb"), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	l, err := NewLoader(ctx, db, RunInfo{Command: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -70,11 +65,7 @@ func TestFailedCommitLeavesNothing(t *testing.T) {
 // those days that it is given anyway (a file named on the command line).
 func TestLoaderLoadsOnlyTheWindow(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	day0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	file := func(d int, etag string) ingest.FileResult {
 		day := day0.AddDate(0, 0, d)
