@@ -18,15 +18,44 @@ var commitBatchSQL string
 
 // Batch limits: a batch commits when any is reached. Files of one batch
 // commit in one transaction; each file is all-or-nothing because a
-// FileResult is complete before it is added.
+// FileResult is complete before it is added. batchBytes bounds the kept
+// events' raw JSON: DuckDB holds an uncommitted event in about 8 times its
+// raw size (a staged row and the inserted one, 38 columns uncompressed),
+// so a trail where root is used by a script (thousands of kept events) is
+// committed in slices of a few megabytes.
 const (
 	batchFiles  = 10000
 	batchEvents = 20000
+	batchBytes  = 4 << 20
 	batchAge    = 2 * time.Second
 )
 
-// writerMemory is DuckDB's memory limit during an ingest.
-const writerMemory = "48MB"
+// writerMemory is DuckDB's memory limit during an ingest, in bytes. The
+// writer's data is a trickle (kept events and one row per file): the cap
+// keeps DuckDB's buffer pool from growing with the trail (its default is
+// 80% of RAM). A batch whose kept events need more raises it for its
+// commit (batchMemory).
+const writerMemory = 48 << 20
+
+// stagedEventCost is what DuckDB holds per byte of a kept event's raw JSON
+// while a batch commits (measured at 5-8 on events of 0.9-100 KB), and
+// stagedEventRow what it holds for an event's other columns.
+const (
+	stagedEventCost = 10
+	stagedEventRow  = 2 << 10
+)
+
+// batchMemory is the DuckDB memory limit a batch of the given staged event
+// bytes needs to commit: writerMemory, plus room for its events. One file
+// is never split across batches, so a single file with many kept events
+// (a busy root script's five minutes) can raise it well beyond the cap.
+func batchMemory(stagedBytes int64) int64 {
+	return writerMemory + stagedEventCost*stagedBytes
+}
+
+func memoryLimitSQL(n int64) string {
+	return fmt.Sprintf("SET memory_limit = '%dKB'", (n+1023)/1024)
+}
 
 // RunInfo describes an ingest run for the runs table.
 type RunInfo struct {
@@ -68,6 +97,7 @@ type Loader struct {
 	broken       bool // an Add failed midway: the open batch must not commit
 	nFiles       int
 	nEvents      int
+	nBytes       int64 // kept events' raw JSON and per-row share staged in the batch (stagedEventRow)
 	oldest       time.Time
 	Commits      int
 	now          func() time.Time
@@ -84,16 +114,9 @@ func NewLoader(ctx context.Context, db *DB, run RunInfo) (*Loader, error) {
 		return nil, fmt.Errorf("load into %s: %w", db.Path, err)
 	}
 	l := &Loader{db: db, conn: conn, now: func() time.Time { return time.Now().UTC() }}
-	for _, q := range []string{
-		// The writer's data is a trickle (kept events and one row per
-		// file): cap DuckDB's buffer pool so the process's memory does not
-		// grow with the size of the trail (DuckDB's default is 80% of RAM).
-		`SET memory_limit = '` + writerMemory + `'`,
-	} {
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			l.close()
-			return nil, fmt.Errorf("prepare %s: %w", db.Path, err)
-		}
+	if _, err := conn.ExecContext(ctx, memoryLimitSQL(writerMemory)); err != nil {
+		l.close()
+		return nil, fmt.Errorf("prepare %s: %w", db.Path, err)
 	}
 	l.validate = run.Validate
 	// Only the checkpoints of the delivery days this run can list are held
@@ -259,7 +282,10 @@ func (l *Loader) Add(ctx context.Context, res ingest.FileResult) error {
 	}
 	l.nFiles++
 	l.nEvents += len(res.Events)
-	if l.nFiles >= batchFiles || l.nEvents >= batchEvents || time.Since(l.oldest) >= batchAge {
+	for i := range res.Events {
+		l.nBytes += int64(len(res.Events[i].Raw)) + stagedEventRow
+	}
+	if l.nFiles >= batchFiles || l.nEvents >= batchEvents || l.nBytes >= batchBytes || time.Since(l.oldest) >= batchAge {
 		return l.Commit(ctx)
 	}
 	return nil
@@ -417,6 +443,16 @@ func (l *Loader) commit(ctx context.Context, reopen bool) error {
 		}
 		return nil
 	}
+	// A batch of many kept events needs more than the writer's cap
+	// (batchMemory); the cap comes back down once it is committed.
+	need := batchMemory(l.nBytes)
+	raised := need > writerMemory
+	if raised {
+		if _, err := l.conn.ExecContext(cctx, memoryLimitSQL(need)); err != nil {
+			l.rollback(cctx)
+			return fmt.Errorf("commit batch to %s: raise the memory limit for %d kept events: %w", l.db.Path, l.nEvents, err)
+		}
+	}
 	err := func() error {
 		for _, a := range []*duckdb.Appender{l.evApp, l.fileApp, l.digApp, l.dlfApp} {
 			if err := a.Flush(); err != nil {
@@ -427,12 +463,24 @@ func (l *Loader) commit(ctx context.Context, reopen bool) error {
 			return err
 		}
 		l.closeAppenders() // an Appender must not outlive its transaction's table
+		// The staged copies are no longer needed: dropped (a DELETE would
+		// keep their storage) before COMMIT, whose checkpoint may need the
+		// memory; begin creates the table again.
+		if _, err := l.conn.ExecContext(cctx, `DROP TABLE stage_events`); err != nil {
+			return err
+		}
 		if _, err := l.conn.ExecContext(cctx, `COMMIT`); err != nil {
 			return err
 		}
 		l.inTx = false
 		return nil
 	}()
+	if raised {
+		// DuckDB refuses a cap below what it holds right now (committed
+		// rows not yet checkpointed): the raised cap then stays until a
+		// later commit lowers it.
+		l.conn.ExecContext(cctx, memoryLimitSQL(writerMemory))
+	}
 	if err != nil {
 		l.rollback(cctx)
 		if reopen {
@@ -440,7 +488,7 @@ func (l *Loader) commit(ctx context.Context, reopen bool) error {
 		}
 		return fmt.Errorf("commit batch to %s: %w", l.db.Path, err)
 	}
-	l.nFiles, l.nEvents = 0, 0
+	l.nFiles, l.nEvents, l.nBytes = 0, 0, 0
 	l.Commits++
 	releaseFreedMemory() // every few seconds at most: batches are large
 	if reopen {
@@ -456,7 +504,7 @@ func (l *Loader) rollback(ctx context.Context) {
 		l.conn.ExecContext(ctx, `ROLLBACK`)
 		l.inTx = false
 	}
-	l.nFiles, l.nEvents = 0, 0
+	l.nFiles, l.nEvents, l.nBytes = 0, 0, 0
 	l.broken = false
 }
 

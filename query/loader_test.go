@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -122,5 +123,72 @@ func TestLoaderLoadsOnlyTheWindow(t *testing.T) {
 	}
 	if rows != 60 || distinct != 60 || e2 != 2 {
 		t.Fatalf("%d rows for %d sources (%d changed), want 60, 60 and 2", rows, distinct, e2)
+	}
+}
+
+// TestLoaderCommitsManyKeptEvents: a trail where root is used by a script
+// keeps thousands of events. They once ran DuckDB out of the writer's
+// memory cap at commit ("failed to pin block", exit 5, nothing stored):
+// 100 files of 60 ordinary events, and one file whose events hold large
+// request parameters. Batches are now bounded by the events' bytes, and a
+// single file larger than that raises the cap for its own commit.
+func TestLoaderCommitsManyKeptEvents(t *testing.T) {
+	ctx := context.Background()
+	pad := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = 'x'
+		}
+		return string(b)
+	}
+	file := func(name string, events, rawBytes int) ingest.FileResult {
+		p := "/t/AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/05/111122223333_CloudTrail_us-east-1_20260105T0000Z_" + name + ".json.gz"
+		res := ingest.FileResult{
+			Ref:    ingest.FileRef{Source: p, Key: ingest.ParseKey(p), Size: 10, ETag: "e"},
+			Status: ingest.StatusOK, Records: events,
+		}
+		for i := 0; i < events; i++ {
+			id := name + "-" + strconv.Itoa(i)
+			res.Events = append(res.Events, ingest.Event{
+				EventID: id, EventTime: time.Date(2026, 1, 5, 0, 0, i%60, 0, time.UTC), IdentityType: "Root",
+				EventName: "ListBuckets", UserAgent: pad(120), SourceIP: "198.51.100.7",
+				Raw: []byte(`{"eventID":"` + id + `","requestParameters":{"p":"` + pad(rawBytes) + `"}}`),
+			})
+		}
+		return res
+	}
+	for _, c := range []struct {
+		name                  string
+		files, events, rawLen int
+		minCommits            int
+	}{
+		{"100 files of 60 events", 100, 60, 900, 2},
+		{"one file of 300 events of 20 KB", 1, 300, 20000, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			db := openTemp(t)
+			l, err := NewLoader(ctx, db, RunInfo{Command: "test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for f := 0; f < c.files; f++ {
+				if err := l.Add(ctx, file("f"+strconv.Itoa(f), c.events, c.rawLen)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := l.Finish(ctx, RunTotals{Status: "ok"}); err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			if err := db.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if want := c.files * c.events; n != want {
+				t.Fatalf("%d events stored, want %d", n, want)
+			}
+			if l.Commits < c.minCommits {
+				t.Errorf("%d commits, want at least %d (batches bounded by bytes)", l.Commits, c.minCommits)
+			}
+		})
 	}
 }
