@@ -38,6 +38,9 @@ type AccountStatus struct {
 	// HumanUseAfterRemoval counts human root events (failed sign-ins
 	// excluded) after RemovedAt; it must be zero.
 	HumanUseAfterRemoval int64 `json:"human_use_after_removal"`
+	// LastHumanUseAfterRemoval is the last of those events (not in the
+	// JSON contract: `check` reports it).
+	LastHumanUseAfterRemoval *time.Time `json:"-"`
 	// SessionsSince counts issued AssumeRoot sessions for the account since
 	// RemovedAt (all sessions when not removed).
 	SessionsSince int64 `json:"sessions_since"`
@@ -64,19 +67,35 @@ type Status struct {
 // With org, names are filled in and listed accounts without any data appear
 // as not-removed.
 func (db *DB) Status(ctx context.Context, asOf time.Time, accounts []string, org []ingest.OrgAccount) (*Status, error) {
+	return db.status(ctx, time.Time{}, asOf, accounts, org)
+}
+
+// StatusIn is Status as of until, with human use after removal counted only
+// from since (inclusive; both UTC): what `check` gates on, so that one old
+// incident does not fail every later nightly window.
+func (db *DB) StatusIn(ctx context.Context, since, until time.Time, accounts []string) (*Status, error) {
+	return db.status(ctx, since, until, accounts, nil)
+}
+
+func (db *DB) status(ctx context.Context, since, asOf time.Time, accounts []string, org []ingest.OrgAccount) (*Status, error) {
 	st := &Status{AsOf: asOf.UTC(), OrgSwitches: []OrgSwitch{}, Accounts: []AccountStatus{}}
-	rows, err := db.QueryContext(ctx, statusSQL, asOf.UTC(), strings.Join(accounts, ","))
+	var from any
+	if !since.IsZero() {
+		from = since.UTC()
+	}
+	rows, err := db.QueryContext(ctx, statusSQL, asOf.UTC(), strings.Join(accounts, ","), from)
 	if err != nil {
 		return nil, fmt.Errorf("status query: %w", err)
 	}
 	for rows.Next() {
 		var a AccountStatus
 		if err := rows.Scan(&a.AccountID, &a.CredentialState, &a.EvidenceEvent, &a.EvidenceTime, &a.RemovedAt,
-			&a.LastAudit, &a.LastHumanUse, &a.HumanUseAfterRemoval, &a.SessionsSince); err != nil {
+			&a.LastAudit, &a.LastHumanUse, &a.HumanUseAfterRemoval, &a.LastHumanUseAfterRemoval, &a.SessionsSince); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("status query: scan: %w", err)
 		}
 		a.EvidenceTime, a.RemovedAt, a.LastAudit, a.LastHumanUse = utcPtr(a.EvidenceTime), utcPtr(a.RemovedAt), utcPtr(a.LastAudit), utcPtr(a.LastHumanUse)
+		a.LastHumanUseAfterRemoval = utcPtr(a.LastHumanUseAfterRemoval)
 		st.Accounts = append(st.Accounts, a)
 	}
 	rows.Close()

@@ -130,3 +130,29 @@ func firstDiff(got, want string) string {
 	}
 	return ""
 }
+
+// TestCheckCountsOnlyTheWindow: `check` gates on human root use after
+// removal in its window. It once counted every such event up to --until,
+// so a nightly `check --since 1d` failed every night after one old
+// incident. The sample's incident: five human root events on 2026-07-14,
+// after account 227854757572's credentials were removed in May.
+func TestCheckCountsOnlyTheWindow(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "sample.duckdb")
+	if _, stderr, code := runCLI(t, "ingest", "--db", db, "--all", "-q", filepath.Join(sampleDir, "trail")); code != 0 {
+		t.Fatalf("ingest exit %d: %s", code, stderr)
+	}
+	for _, c := range []struct {
+		since, until string
+		code         int
+		want         string
+	}{
+		{"2026-08-01", "2026-11-01", exitOK, ""},
+		{"2026-07-01", "2026-08-01", exitFindings, "5 human root event(s) in the window"},
+		{"2026-07-14T13:30:00Z", "2026-07-14T13:31:00Z", exitFindings, "1 human root event(s) in the window"},
+	} {
+		stdout, stderr, code := runCLI(t, "check", "--db", db, "--since", c.since, "--until", c.until, "--fail-on", "assume-failed", "--format", "csv")
+		if code != c.code || !strings.Contains(stdout+stderr, c.want) || (c.want == "") != !strings.Contains(stdout, "human-root-use-after-removal") {
+			t.Errorf("check %s..%s: exit %d, want %d and %q; output:\n%s%s", c.since, c.until, code, c.code, c.want, stdout, stderr)
+		}
+	}
+}

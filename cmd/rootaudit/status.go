@@ -230,14 +230,14 @@ func runCheck(ctx context.Context, g *globalOptions, o *checkOptions) error {
 	}
 	defer db.Close()
 	var out []report.Finding
-	st, err := db.Status(ctx, f.Until, f.Accounts, nil)
+	st, err := db.StatusIn(ctx, f.Since, f.Until, f.Accounts)
 	if err != nil {
 		return err
 	}
 	for _, a := range st.Accounts {
 		if a.HumanUseAfterRemoval > 0 {
-			out = append(out, report.Finding{Kind: "human-root-use-after-removal", AccountID: a.AccountID, Time: *a.LastHumanUse,
-				Detail: fmt.Sprintf("%d human root event(s) after credentials were removed on %s", a.HumanUseAfterRemoval, a.RemovedAt.Format(time.RFC3339))})
+			out = append(out, report.Finding{Kind: "human-root-use-after-removal", AccountID: a.AccountID, Time: *a.LastHumanUseAfterRemoval,
+				Detail: fmt.Sprintf("%d human root event(s) in the window after credentials were removed on %s", a.HumanUseAfterRemoval, a.RemovedAt.Format(time.RFC3339))})
 		}
 	}
 	ss, err := db.Sessions(ctx, f)

@@ -1,6 +1,8 @@
 -- status: per account, root-credential state as of $1 (TIMESTAMP UTC,
 -- exclusive), from the credential_events timeline. Parameters:
 --   $1 as-of time   $2 comma-separated account filter ('' = all)
+--   $3 NULL, or the start of a window (TIMESTAMP UTC, inclusive): human use
+--      after removal is then counted only from there (`check --since`)
 WITH ce AS (
     SELECT * FROM credential_events WHERE event_time < $1
 ),
@@ -50,7 +52,9 @@ SELECT
     au.at                                                          AS last_audit,
     (SELECT max(h.event_time) FROM human h WHERE h.recipient_account_id = a.account_id) AS last_human_use,
     (SELECT count(*) FROM human h WHERE h.recipient_account_id = a.account_id
-        AND h.event_time > r.removed_at)                           AS human_use_after_removal,
+        AND h.event_time > r.removed_at AND ($3 IS NULL OR h.event_time >= $3)) AS human_use_after_removal,
+    (SELECT max(h.event_time) FROM human h WHERE h.recipient_account_id = a.account_id
+        AND h.event_time > r.removed_at AND ($3 IS NULL OR h.event_time >= $3)) AS last_human_use_after_removal,
     (SELECT count(*) FROM assume_root_calls s WHERE s.target_account = a.account_id AND s.status = 'issued'
         AND s.issued_at < $1 AND (r.removed_at IS NULL OR s.issued_at >= r.removed_at)) AS sessions_since
 FROM (SELECT DISTINCT account_id FROM accounts) a
