@@ -29,6 +29,11 @@ const (
 	FindingTargetNotInOrg   = "target-not-in-org"
 )
 
+// SessionFindings lists every session finding code, in the order they are
+// documented.
+var SessionFindings = []string{FindingAssumeFailed, FindingNoActions, FindingDeniedAction, FindingOutsideTask,
+	FindingAfterExpiry, FindingUnapprovedIssuer, FindingTargetNotInOrg}
+
 // SessionAction is one member-account event made with a session's key.
 type SessionAction struct {
 	EventTime   time.Time `json:"event_time"`

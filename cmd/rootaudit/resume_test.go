@@ -141,6 +141,9 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"ingest", "--db", filepath.Join(dir, "p.duckdb"), "--all", "-q", dir}, exitPartial},
 		{[]string{"check", "--db", db, "--since", "2025-11-01", "--until", "2026-11-01"}, exitFindings},
 		{[]string{"check", "--db", db, "--since", "2020-01-01", "--until", "2020-02-01"}, exitOK},
+		// A misspelt finding kind would turn the gate off.
+		{[]string{"check", "--db", db, "--fail-on", "denied-actoin"}, exitUsage},
+		{[]string{"check", "--db", db, "--fail-on", "assume-failed,outside-task-polcy"}, exitUsage},
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprint(c.args), func(t *testing.T) {

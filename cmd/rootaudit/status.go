@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -210,7 +211,7 @@ management, root sessions) left disabled. Exits 0 when there is nothing.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runCheck(cmd.Context(), g, o) },
 	}
 	o.addFlags(c)
-	c.Flags().StringSliceVar(&o.failOn, "fail-on", defaultFailOn, "session finding kinds that fail the check")
+	c.Flags().StringSliceVar(&o.failOn, "fail-on", defaultFailOn, "session finding kinds that fail the check (of "+strings.Join(query.SessionFindings, ", ")+")")
 	o.outputFlags.addTo(c.Flags())
 	return c
 }
@@ -220,8 +221,12 @@ func runCheck(ctx context.Context, g *globalOptions, o *checkOptions) error {
 	if err != nil {
 		return err
 	}
+	// A misspelt kind would silently turn the gate off: refuse it.
 	failOn := map[string]bool{}
 	for _, k := range splitList(o.failOn) {
+		if !slices.Contains(query.SessionFindings, k) {
+			return usageError{fmt.Errorf("--fail-on %q is not a session finding (one of %s)", k, strings.Join(query.SessionFindings, ", "))}
+		}
 		failOn[k] = true
 	}
 	db, err := openReport(ctx, g, o.format)
