@@ -49,6 +49,7 @@ unit:
 fuzz:
 	$(if $(TAGS),$(GO) test $(GOFLAGS_TAGS) $(FUZZFLAGS) -fuzz '^FuzzWholeGunzip$$' ./ingest)
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzWalker$$' ./ingest
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzWalkerAcceptsValid$$' ./ingest
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzParseDigest$$' ./ingest
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzParseKey$$' ./ingest
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzCandidateNeverMisses$$' ./ingest

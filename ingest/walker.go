@@ -98,10 +98,7 @@ func (w *Walker) fill(keep int) (shift int, ok bool, err error) {
 		w.base += int64(keep)
 		shift = keep
 	}
-	max := w.MaxBytes
-	if max <= 0 {
-		max = DefaultMaxRecordBytes
-	}
+	max := w.maxBytes()
 	if len(w.buf)-w.end < readChunk {
 		if w.end > max {
 			return shift, false, fmt.Errorf("%w (%d bytes) at record %d", ErrRecordTooLarge, max, w.n+1)
@@ -125,6 +122,13 @@ func (w *Walker) fill(keep int) (shift int, ok bool, err error) {
 		return shift, false, w.rerr
 	}
 	return shift, true, nil
+}
+
+func (w *Walker) maxBytes() int {
+	if w.MaxBytes <= 0 {
+		return DefaultMaxRecordBytes
+	}
+	return w.MaxBytes
 }
 
 // peek skips white space and returns the next byte without consuming it.
@@ -199,6 +203,11 @@ func (w *Walker) Next() ([]byte, error) {
 			start, end, err := w.scanValue()
 			if err != nil {
 				return nil, err
+			}
+			// A streamed record is also bounded by fill, but a document
+			// inflated whole (ResetBytes) is never refilled.
+			if max := w.maxBytes(); end-start > max {
+				return nil, fmt.Errorf("%w (%d bytes) at record %d", ErrRecordTooLarge, max, w.n+1)
 			}
 			w.state = stNext
 			w.n++
@@ -303,6 +312,12 @@ func (w *Walker) trailer() error {
 				return w.syntax("expected ',' or '}' after the Records array")
 			}
 			w.pos++
+			if c, err = w.peek(); err != nil {
+				return w.unexpectedEOF("after the Records array")
+			}
+			if c != '"' {
+				return w.syntax("expected a key in the top-level object")
+			}
 			if _, _, err := w.scanValue(); err != nil { // key
 				return err
 			}

@@ -38,6 +38,8 @@ func TestWalkerShapes(t *testing.T) {
 		{"bare array", ` [ {"a":1} , {"b":2} ] `, []string{`{"a":1}`, `{"b":2}`}, ""},
 		{"empty records", `{"Records":[]}`, nil, ""},
 		{"other keys first", `{"x":{"Records":[1]},"y":"]","Records":[{"a":"b"}],"z":[1,2]}`, []string{`{"a":"b"}`}, ""},
+		{"white space around keys after", "{\"Records\":[{\"a\":1}] ,\n \"x\" : 1 , \"y\":[] }", []string{`{"a":1}`}, ""},
+		{"key after not a string", `{"Records":[{"a":1}], 5:1}`, []string{`{"a":1}`}, "expected a key"},
 		{"escaped quotes", `{"Records":[{"a":"x\"}\\"},{"b":"\\\\"}]}`, []string{`{"a":"x\"}\\"}`, `{"b":"\\\\"}`}, ""},
 		{"nested", `{"Records":[{"a":{"b":[{"c":"d"}]}}]}`, []string{`{"a":{"b":[{"c":"d"}]}}`}, ""},
 		{"bom", "\ufeff{\"Records\":[{}]}", []string{`{}`}, ""},
@@ -110,6 +112,31 @@ func TestWalkerLargeRecordAndLimit(t *testing.T) {
 	}
 }
 
+// TestWalkerLimitWholeDocument: a document inflated whole (ResetBytes) is
+// never refilled, so the limit must be checked per record as well; it once
+// let any record through when the file was read in one piece.
+func TestWalkerLimitWholeDocument(t *testing.T) {
+	big := `{"requestParameters":"` + strings.Repeat("a", 100<<10) + `"}`
+	doc := []byte(`{"Records":[{"x":1},` + big + `]}`)
+	for _, c := range []struct {
+		max  int
+		want error
+	}{{50000, ErrRecordTooLarge}, {len(big), nil}, {0, nil}} {
+		w := Walker{MaxBytes: c.max}
+		w.ResetBytes(doc)
+		var err error
+		for err == nil {
+			_, err = w.Next()
+		}
+		if err == io.EOF {
+			err = nil
+		}
+		if !errors.Is(err, c.want) || (c.want == nil && err != nil) {
+			t.Errorf("limit %d on a %d-byte record: err = %v, want %v", c.max, len(big), err, c.want)
+		}
+	}
+}
+
 func TestWalkerDeepNesting(t *testing.T) {
 	deep := strings.Repeat(`{"a":`, 10000) + "1" + strings.Repeat("}", 10000)
 	got, err := walkAll(t, strings.NewReader(`{"Records":[`+deep+`]}`), 0)
@@ -164,6 +191,45 @@ func FuzzWalker(f *testing.F) {
 			if !bytes.Equal(ja, jb) {
 				t.Fatalf("record %d = %s, want %s", i, got[i], want[i])
 			}
+		}
+	})
+}
+
+// FuzzWalkerAcceptsValid is the other direction: a document encoding/json
+// accepts, whose Records (spelt exactly, once) or top-level array holds only
+// objects, must be accepted whole. The walker once refused white space
+// before a key that follows the Records array.
+func FuzzWalkerAcceptsValid(f *testing.F) {
+	for _, s := range []string{`{"Records":[{"a":1}], "x":1}`, ` [ {"a":"\\\""} ] `, `{"x" : [1,{"y":"]"}] ,"Records":[ ]}`, "{\"Records\":[{}]\n,\n\"z\":null}"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lead := bytes.TrimLeft(data, " \t\r\n")
+		if !json.Valid(data) || len(lead) == 0 {
+			return
+		}
+		var elems []json.RawMessage
+		var doc map[string]json.RawMessage
+		switch {
+		case lead[0] == '[' && json.Unmarshal(data, &elems) == nil:
+		case lead[0] == '{' && json.Unmarshal(data, &doc) == nil && bytes.Count(data, []byte(`"Records"`)) == 1 && bytes.HasPrefix(doc["Records"], []byte("[")):
+			if json.Unmarshal(doc["Records"], &elems) != nil {
+				return
+			}
+		default:
+			return
+		}
+		for _, e := range elems {
+			if len(e) == 0 || e[0] != '{' || len(e) > 1<<20 {
+				return
+			}
+		}
+		got, err := walkAll(t, bytes.NewReader(data), 1<<20)
+		if err != nil {
+			t.Fatalf("valid document refused: %v", err)
+		}
+		if len(got) != len(elems) {
+			t.Fatalf("walker found %d records, encoding/json %d", len(got), len(elems))
 		}
 	})
 }
