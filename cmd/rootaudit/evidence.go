@@ -51,7 +51,7 @@ func newEvidenceCommand(g *globalOptions) *cobra.Command {
 	f.StringVar(&o.out, "out", "", "directory to write the pack into (created; must be empty)")
 	f.StringVar(&o.since, "since", "", "start of the period: date, time or duration ago (default 365d)")
 	f.StringVar(&o.until, "until", "", "end of the period, exclusive (default now)")
-	f.StringVar(&o.accountsFile, "accounts", "", "JSON from `aws organizations list-accounts`: names the member accounts, including those without logs")
+	f.StringVar(&o.accountsFile, "accounts", "", "`FILE` of aws organizations list-accounts JSON: names the member accounts, including those without logs")
 	f.StringVar(&o.approvers, "approvers", "", "file of approved AssumeRoot issuer ARNs, one per line: flags sessions opened by anyone else")
 	f.StringVar(&o.title, "title", "Root user activity: evidence pack", "title of the pack")
 	f.StringVar(&o.generatedAt, "generated-at", "", "fixed generation time (RFC 3339), also the 'now' of the default period")

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -153,6 +154,24 @@ func TestCheckCountsOnlyTheWindow(t *testing.T) {
 		stdout, stderr, code := runCLI(t, "check", "--db", db, "--since", c.since, "--until", c.until, "--fail-on", "assume-failed", "--format", "csv")
 		if code != c.code || !strings.Contains(stdout+stderr, c.want) || (c.want == "") != !strings.Contains(stdout, "human-root-use-after-removal") {
 			t.Errorf("check %s..%s: exit %d, want %d and %q; output:\n%s%s", c.since, c.until, code, c.code, c.want, stdout, stderr)
+		}
+	}
+}
+
+// TestFlagPlaceholders: pflag takes a flag usage's first back-quoted text as
+// its value placeholder, so a quoted command in a usage string printed as
+// '--accounts aws organizations list-accounts   JSON from …'.
+func TestFlagPlaceholders(t *testing.T) {
+	flagLine := regexp.MustCompile(`^\s+(-\w, )?--[\w-]+( \S+)?\s{2,}`)
+	for _, cmd := range []string{"ingest", "inventory", "sessions", "status", "plan", "check", "integrity", "verify", "evidence", "sql", "export"} {
+		stdout, stderr, code := runCLI(t, cmd, "--help")
+		if code != 0 {
+			t.Fatalf("%s --help: exit %d: %s", cmd, code, stderr)
+		}
+		for _, line := range strings.Split(stdout, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "-") && !flagLine.MatchString(line) {
+				t.Errorf("%s --help: flag placeholder is not one word: %q", cmd, line)
+			}
 		}
 	}
 }

@@ -34,7 +34,7 @@ or no-root-use. Worst first.`,
 	f.StringVar(&o.since, "since", "", "start of the window: date, time or duration ago (default 365d)")
 	f.StringVar(&o.until, "until", "", "end of the window, exclusive (default now)")
 	f.StringSliceVar(&o.accounts, "account", nil, "only these account IDs")
-	f.StringVar(&o.accountsFile, "accounts", "", "JSON from `aws organizations list-accounts`: adds names and accounts without logs")
+	f.StringVar(&o.accountsFile, "accounts", "", "`FILE` of aws organizations list-accounts JSON: adds names and accounts without logs")
 	o.outputFlags.addTo(f)
 	return c
 }

@@ -28,7 +28,7 @@ func (o *sessionsOptions) addFlags(c *cobra.Command) {
 	f.StringVar(&o.since, "since", "", "start of the window: date, time or duration ago (default 365d)")
 	f.StringVar(&o.until, "until", "", "end of the window, exclusive (default now)")
 	f.StringSliceVar(&o.accounts, "account", nil, "only sessions targeting these account IDs")
-	f.StringVar(&o.accountsFile, "accounts", "", "JSON from `aws organizations list-accounts`: flags sessions targeting other accounts")
+	f.StringVar(&o.accountsFile, "accounts", "", "`FILE` of aws organizations list-accounts JSON: flags sessions targeting other accounts")
 	f.StringVar(&o.approvers, "approvers", "", "file of approved issuer ARNs, one per line: flags sessions opened by anyone else")
 	f.StringVar(&o.issuer, "issuer", "", "only sessions whose issuer ARN contains this text")
 }

@@ -62,7 +62,7 @@ plus the organization-level switches with their dates.`,
 	f := c.Flags()
 	f.StringVar(&o.until, "until", "", "state as of this date/time, exclusive (default now)")
 	f.StringSliceVar(&o.accounts, "account", nil, "only these account IDs")
-	f.StringVar(&o.accountsFile, "accounts", "", "JSON from `aws organizations list-accounts`")
+	f.StringVar(&o.accountsFile, "accounts", "", "`FILE` of aws organizations list-accounts JSON")
 	o.outputFlags.addTo(f)
 	return c
 }
@@ -117,7 +117,7 @@ are marked done; management accounts are skipped.`,
 	f := c.Flags()
 	f.StringVar(&o.since, "since", "", "window for human root use: date, time or duration ago (default 365d)")
 	f.StringVar(&o.until, "until", "", "end of the window, exclusive (default now)")
-	f.StringVar(&o.accountsFile, "accounts", "", "JSON from `aws organizations list-accounts` (names and JoinedTimestamp)")
+	f.StringVar(&o.accountsFile, "accounts", "", "`FILE` of aws organizations list-accounts JSON (names and JoinedTimestamp)")
 	f.StringSliceVar(&o.pilot, "pilot", nil, "account IDs of the pilot wave")
 	f.StringSliceVar(&o.management, "management", nil, "management or delegated-admin account IDs (default: those seen issuing AssumeRoot or org switches)")
 	f.IntVar(&o.waveSize, "wave-size", 10, "accounts per wave after the pilot")

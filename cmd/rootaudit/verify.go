@@ -58,7 +58,7 @@ permissions it needs are in docs/verify.md.`,
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&o.accountsFile, "accounts", "", "JSON from `aws organizations list-accounts` (default: ask Organizations ListAccounts)")
+	f.StringVar(&o.accountsFile, "accounts", "", "`FILE` of aws organizations list-accounts JSON (default: ask Organizations ListAccounts)")
 	f.StringSliceVar(&o.accounts, "account", nil, "only these member account IDs (comma-separated or repeated)")
 	f.StringVar(&o.management, "management", "", "the management account ID, skipped (default: Organizations DescribeOrganization)")
 	f.IntVar(&o.concurrency, "concurrency", defaultVerifyConcurrency, "member accounts audited at once")
