@@ -43,10 +43,15 @@ func parseTime(s string, now time.Time, allowAgo bool) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not %s", s, want)
 }
 
+// maxAgoDays is the longest duration accepted in days (about 273 years).
+const maxAgoDays = 100000
+
 func parseAgo(s string) (time.Duration, error) {
 	if strings.HasSuffix(s, "d") {
 		n, err := strconv.Atoi(strings.TrimSuffix(s, "d"))
-		if err != nil || n < 0 {
+		// A time.Duration holds about 106,751 days; more would wrap
+		// around into the future.
+		if err != nil || n < 0 || n > maxAgoDays {
 			return 0, fmt.Errorf("bad day count %q", s)
 		}
 		return time.Duration(n) * 24 * time.Hour, nil

@@ -133,6 +133,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"inventory", "--db", db, "--since", "2025-11-01", "--until", "2026-11-01"}, exitOK},
 		{[]string{"inventory", "--db", db, "--format", "yaml"}, exitUsage},
 		{[]string{"inventory", "--db", db, "--since", "yesterday"}, exitUsage},
+		{[]string{"inventory", "--db", db, "--since", "999999999d"}, exitUsage}, // once wrapped into the future
+		{[]string{"inventory", "--db", db, "--since", "36500d"}, exitOK},
 		{[]string{"inventory", "--db", db, "--account", "1' OR '1'='1"}, exitUsage},
 		{[]string{"inventory", "--nonsense"}, exitUsage},
 		{[]string{"frobnicate"}, exitUsage},
