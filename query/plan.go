@@ -67,6 +67,7 @@ func BuildPlan(inv *Inventory, st *Status, firstSeen map[string]time.Time, org [
 		state string
 		pilot bool
 		mgmt  bool
+		inOrg bool // listed in the organization's accounts (when given)
 	}
 	all := map[string]*acct{}
 	get := func(id string) *acct {
@@ -96,14 +97,21 @@ func BuildPlan(inv *Inventory, st *Status, firstSeen map[string]time.Time, org [
 	}
 	for _, oa := range org {
 		a := get(oa.ID)
+		a.inOrg = true
 		name := oa.Name
 		a.e.AccountName = &name
 		if !oa.Joined.IsZero() {
 			a.order, a.known, a.e.SinceSource = oa.Joined, true, "joined"
 		}
 	}
+	// A pilot account nobody has seen (a typo) would be scheduled for
+	// removal all the same.
 	for _, id := range o.Pilot {
-		get(id).pilot = true
+		a, ok := all[id]
+		if !ok {
+			return nil, fmt.Errorf("pilot account %s is neither in the organization's accounts nor in the logs", id)
+		}
+		a.pilot = true
 	}
 	for _, id := range o.Management {
 		get(id).mgmt = true
@@ -117,6 +125,12 @@ func BuildPlan(inv *Inventory, st *Status, firstSeen map[string]time.Time, org [
 		switch {
 		case a.mgmt:
 			a.e.Action, a.e.Reason = "skip", "management account: centralized root access does not apply to it"
+			other = append(other, a)
+		case org != nil && !a.inOrg:
+			// Seen in the logs only (an AssumeRoot target outside the
+			// organization): its root credentials are not the
+			// organization's to remove.
+			a.e.Action, a.e.Reason = "skip", "not a member account of the organization (--accounts)"
 			other = append(other, a)
 		case a.state == StateRemoved:
 			a.e.Action, a.e.Reason = "done", "root credentials already removed"

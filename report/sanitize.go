@@ -87,7 +87,9 @@ func skipOSC(rs []rune, j int) int {
 // with =, +, -, @, tab or carriage return is prefixed with a single quote,
 // as OWASP recommends, so a spreadsheet shows it as text.
 func Spreadsheet(s string) string {
-	if s == "" {
+	// A lone "-" (the reports' own placeholder for nothing) cannot start a
+	// formula, and quoting it showed '- in the plan.
+	if s == "" || s == "-" {
 		return s
 	}
 	switch s[0] {

@@ -91,7 +91,7 @@ func (w windowFlags) window() (query.Window, error) {
 // parseAccounts splits --account values (repeatable, comma-separated) and
 // checks each is a 12-digit ID, which is also what keeps them out of SQL
 // text: they are passed as parameters in any case.
-func parseAccounts(vals []string) ([]string, error) {
+func parseAccounts(flag string, vals []string) ([]string, error) {
 	var out []string
 	for _, v := range vals {
 		for _, a := range strings.Split(v, ",") {
@@ -100,7 +100,7 @@ func parseAccounts(vals []string) ([]string, error) {
 				continue
 			}
 			if !ingest.IsAccountID(a) {
-				return nil, usageError{fmt.Errorf("--account %q is not a 12-digit AWS account ID", a)}
+				return nil, usageError{fmt.Errorf("--%s %q is not a 12-digit AWS account ID", flag, a)}
 			}
 			out = append(out, a)
 		}

@@ -114,7 +114,7 @@ corrupt file is reported and nothing of it is stored; the exit code is then 3.`,
 }
 
 func runIngest(ctx context.Context, g *globalOptions, o *ingestOptions, args []string) error {
-	accts, err := parseAccounts(o.accounts)
+	accts, err := parseAccounts("account", o.accounts)
 	if err != nil {
 		return err
 	}

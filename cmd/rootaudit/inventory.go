@@ -44,7 +44,7 @@ func runInventory(ctx context.Context, g *globalOptions, o *inventoryOptions) er
 	if err != nil {
 		return err
 	}
-	accts, err := parseAccounts(o.accounts)
+	accts, err := parseAccounts("account", o.accounts)
 	if err != nil {
 		return err
 	}

@@ -135,6 +135,9 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"inventory", "--db", db, "--since", "yesterday"}, exitUsage},
 		{[]string{"inventory", "--db", db, "--since", "999999999d"}, exitUsage}, // once wrapped into the future
 		{[]string{"inventory", "--db", db, "--since", "36500d"}, exitOK},
+		// A pilot account no one has seen (a typo) is not scheduled.
+		{[]string{"plan", "--db", db, "--pilot", "999999999999"}, exitUsage},
+		{[]string{"plan", "--db", db, "--pilot", "123"}, exitUsage},
 		{[]string{"inventory", "--db", db, "--account", "1' OR '1'='1"}, exitUsage},
 		{[]string{"inventory", "--nonsense"}, exitUsage},
 		{[]string{"frobnicate"}, exitUsage},

@@ -60,7 +60,7 @@ func (o *sessionsOptions) filter() (query.SessionFilter, error) {
 	if err != nil {
 		return f, err
 	}
-	accts, err := parseAccounts(o.accounts)
+	accts, err := parseAccounts("account", o.accounts)
 	if err != nil {
 		return f, err
 	}

@@ -39,7 +39,7 @@ plus the organization-level switches with their dates.`,
 			if err != nil {
 				return err
 			}
-			accts, err := parseAccounts(o.accounts)
+			accts, err := parseAccounts("account", o.accounts)
 			if err != nil {
 				return err
 			}
@@ -141,11 +141,11 @@ func runPlan(ctx context.Context, g *globalOptions, o *planOptions) error {
 	if err != nil {
 		return usageError{fmt.Errorf("--soak: %w", err)}
 	}
-	pilot, err := parseAccounts(o.pilot)
+	pilot, err := parseAccounts("pilot", o.pilot)
 	if err != nil {
 		return err
 	}
-	mgmt, err := parseAccounts(o.management)
+	mgmt, err := parseAccounts("management", o.management)
 	if err != nil {
 		return err
 	}

@@ -90,7 +90,7 @@ func runVerify(ctx context.Context, g *globalOptions, o *verifyOptions) error {
 	if o.concurrency < 1 {
 		return usageError{errors.New("--concurrency must be at least 1")}
 	}
-	only, err := parseAccounts(o.accounts)
+	only, err := parseAccounts("account", o.accounts)
 	if err != nil {
 		return err
 	}
