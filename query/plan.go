@@ -84,8 +84,12 @@ func BuildPlan(inv *Inventory, st *Status, firstSeen map[string]time.Time, org [
 		if ia.AccessKeyCalls > 0 {
 			a.e.Reason = fmt.Sprintf("root access key in use (%d calls, keys %v)", ia.AccessKeyCalls, ia.AccessKeys)
 		} else if ia.Verdict == VerdictRootUsed {
-			a.e.Reason = fmt.Sprintf("human root use in the window (%d sign-ins, %d console calls, last %s)",
-				ia.SigninsSuccess, ia.ConsoleCalls+ia.OtherSigninEvents, fmtTime(ia.LastSeen))
+			other := ""
+			if ia.OtherSigninEvents > 0 {
+				other = fmt.Sprintf(", %d other sign-in events", ia.OtherSigninEvents)
+			}
+			a.e.Reason = fmt.Sprintf("human root use in the window (%d sign-ins, %d console calls%s, last %s)",
+				ia.SigninsSuccess, ia.ConsoleCalls, other, fmtTime(ia.LastSeen))
 		}
 	}
 	for _, s := range st.Accounts {

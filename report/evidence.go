@@ -116,6 +116,7 @@ type packAccount struct {
 	Verdict, VerdictClass, Qualifier       string
 	Credential, CredentialClass, CredSince string
 	SigninsOK, SigninsFailed, NoMFA        int64
+	OtherSignins                           int64 // sign-in events other than ConsoleLogin (password recovery, …)
 	Console, KeyCalls, Denied              int64
 	LastUse                                string
 	UseAfterRemoval                        int64
@@ -360,7 +361,7 @@ func (p *Pack) view() *packView {
 	for _, a := range ev.Accounts {
 		pa := packAccount{ID: a.AccountID, Role: a.Role, Verdict: a.Inventory.Verdict, Credential: a.Status.CredentialState,
 			SigninsOK: a.Inventory.SigninsSuccess, SigninsFailed: a.Inventory.SigninsFailure, NoMFA: a.Inventory.SigninsWithoutMFA,
-			Console: a.Inventory.ConsoleCalls + a.Inventory.OtherSigninEvents, KeyCalls: a.Inventory.AccessKeyCalls,
+			OtherSignins: a.Inventory.OtherSigninEvents, Console: a.Inventory.ConsoleCalls, KeyCalls: a.Inventory.AccessKeyCalls,
 			Denied: a.Inventory.DeniedCalls, LastUse: ts(a.Inventory.LastSeen), UseAfterRemoval: a.Status.HumanUseAfterRemoval,
 			Sessions: a.Sessions, SessionsWithFindings: a.SessionsWithFindings, Days: h.Days}
 		if a.Name != nil {

@@ -36,10 +36,10 @@ func writeSummary(w io.Writer, v *packView) error {
 	}
 
 	b.WriteString("## Accounts\n\n")
-	mdTable(&b, []string{"Account", "Name", "Role", "Verdict", "Coverage", "Credentials", "Established", "Sign-ins ok/failed", "No MFA", "Console", "Key calls", "Denied", "Last human use", "Use after removal", "Sessions (with findings)", "Days with logs", "Regions"},
+	mdTable(&b, []string{"Account", "Name", "Role", "Verdict", "Coverage", "Credentials", "Established", "Sign-ins ok/failed/other", "No MFA", "Console", "Key calls", "Denied", "Last human use", "Use after removal", "Sessions (with findings)", "Days with logs", "Regions"},
 		func(row func(...string)) {
 			for _, a := range v.Accounts {
-				row(a.ID, a.Name, a.Role, a.Verdict, a.Qualifier, a.Credential, a.CredSince, n(a.SigninsOK)+"/"+n(a.SigninsFailed), n(a.NoMFA),
+				row(a.ID, a.Name, a.Role, a.Verdict, a.Qualifier, a.Credential, a.CredSince, n(a.SigninsOK)+"/"+n(a.SigninsFailed)+"/"+n(a.OtherSignins), n(a.NoMFA),
 					n(a.Console), n(a.KeyCalls), n(a.Denied), a.LastUse, n(a.UseAfterRemoval),
 					strconv.Itoa(a.Sessions)+" ("+strconv.Itoa(a.SessionsWithFindings)+")", strconv.Itoa(a.DaysWithLogs)+"/"+strconv.Itoa(a.Days), a.Regions)
 			}

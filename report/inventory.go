@@ -49,7 +49,7 @@ type InventoryTable struct{ Inventory }
 
 // Header implements Report.
 func (i InventoryTable) Header() []string {
-	return []string{"ACCOUNT", "NAME", "VERDICT", "SIGN-INS OK/FAIL", "NO MFA", "CONSOLE", "KEY CALLS", "DENIED", "SESSION EV", "SERVICE EV", "LAST SEEN (INCL. FAILED)", "SOURCE IPS"}
+	return []string{"ACCOUNT", "NAME", "VERDICT", "SIGN-INS OK/FAIL/OTHER", "NO MFA", "CONSOLE", "KEY CALLS", "DENIED", "SESSION EV", "SERVICE EV", "LAST SEEN (INCL. FAILED)", "SOURCE IPS"}
 }
 
 // Rows implements Report.
@@ -65,7 +65,7 @@ func (i InventoryTable) Rows() [][]string {
 			ips = strings.Join(a.SourceIPs[:3], ", ") + " +" + strconv.Itoa(len(a.SourceIPs)-3)
 		}
 		out = append(out, []string{a.AccountID, name, strings.ToUpper(a.Verdict),
-			n(a.SigninsSuccess) + "/" + n(a.SigninsFailure), n(a.SigninsWithoutMFA), n(a.ConsoleCalls + a.OtherSigninEvents),
+			n(a.SigninsSuccess) + "/" + n(a.SigninsFailure) + "/" + n(a.OtherSigninEvents), n(a.SigninsWithoutMFA), n(a.ConsoleCalls),
 			n(a.AccessKeyCalls), n(a.DeniedCalls), n(a.SessionEvents), n(a.ServiceEvents), ts(a.LastSeen), ips})
 	}
 	return out
