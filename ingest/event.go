@@ -380,8 +380,10 @@ func (d *Decoder) fill(rec []byte, v *fastjson.Value, e *Event) error {
 // Redacted replaces secret values in stored raw JSON.
 const Redacted = "REDACTED"
 
-// redact replaces the value of every "sessionToken" key (at any depth) and
-// reports whether it changed anything.
+// redact replaces the value of every "sessionToken" key (at any depth, in
+// any letter case: a token copied into request parameters or a lookup:// or
+// Athena record need not keep AWS's spelling) and reports whether it changed
+// anything.
 func redact(v *fastjson.Value, a *fastjson.Arena, depth int) bool {
 	if depth > 64 {
 		return false
@@ -392,7 +394,7 @@ func redact(v *fastjson.Value, a *fastjson.Arena, depth int) bool {
 		o, _ := v.Object()
 		var secret [][]byte
 		o.Visit(func(k []byte, c *fastjson.Value) {
-			if string(k) == "sessionToken" {
+			if len(k) == len("sessionToken") && strings.EqualFold(string(k), "sessionToken") {
 				secret = append(secret, k)
 				return
 			}

@@ -51,6 +51,15 @@ func TestDecodeSamples(t *testing.T) {
 	if bytes.Contains(e.Raw, []byte("IQoJb3JpZ2lu")) || !bytes.Contains(e.Raw, []byte(`"sessionToken":"REDACTED"`)) {
 		t.Errorf("session token not redacted in raw: %s", e.Raw)
 	}
+	// Any spelling of the key is a token: once only AWS's was redacted.
+	odd := bytes.Replace(sample(t, "assume_root_call"), []byte(`"sessionToken"`), []byte(`"SessionToken"`), 1)
+	odd = bytes.Replace(odd, []byte(`"requestParameters":{`), []byte(`"requestParameters":{"sessiontoken":"IQoJb3JpZ2lu-copy",`), 1)
+	if err := d.Decode(odd, &e); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(e.Raw, []byte("IQoJb3JpZ2lu")) || bytes.Count(e.Raw, []byte(`"REDACTED"`)) != 2 {
+		t.Errorf("differently spelt session tokens not redacted in raw: %s", e.Raw)
+	}
 	if err := d.Decode(sample(t, "console_login_success"), &e); err != nil {
 		t.Fatal(err)
 	}
