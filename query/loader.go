@@ -511,7 +511,7 @@ func (l *Loader) rollback(ctx context.Context) {
 // RunTotals are the counts written to the runs row at the end.
 type RunTotals struct {
 	Listed, Read, Failed, Records, Kept int64
-	Status                              string // ok, failed, interrupted
+	Status                              string // ok, partial (files failed), failed, interrupted
 }
 
 // Finish commits what is staged and closes the run. It is called on every

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -113,12 +114,24 @@ corrupt file is reported and nothing of it is stored; the exit code is then 3.`,
 	return c
 }
 
+// regionName is the shape of an AWS region code in every partition
+// (us-east-1, us-gov-west-1, cn-north-1, us-isob-east-1, eusc-de-east-1).
+var regionName = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
+
 func runIngest(ctx context.Context, g *globalOptions, o *ingestOptions, args []string) error {
 	accts, err := parseAccounts("account", o.accounts)
 	if err != nil {
 		return err
 	}
-	filter := &ingest.Filter{Accounts: set(accts), Regions: set(splitList(o.regions))}
+	regions := splitList(o.regions)
+	for _, r := range regions {
+		// A misspelt region (US-EAST-1, us-east1) matches no folder and
+		// would read nothing, then exit 0 as if the trail were clean.
+		if !regionName.MatchString(r) {
+			return usageError{fmt.Errorf("--region %q is not an AWS region name (such as us-east-1)", r)}
+		}
+	}
+	filter := &ingest.Filter{Accounts: set(accts), Regions: set(regions)}
 	var win query.Window
 	if !o.all {
 		if win, err = o.window(); err != nil {
@@ -203,6 +216,8 @@ func runIngest(ctx context.Context, g *globalOptions, o *ingestOptions, args []s
 		status = "interrupted"
 	case runErr != nil:
 		status = "failed"
+	case stats.Failed.Load() > 0:
+		status = "partial" // files failed (exit 3); the rest is stored
 	}
 	finErr := loader.Finish(ctx, query.RunTotals{
 		Listed: stats.Listed.Load(), Read: stats.Read.Load(), Failed: stats.Failed.Load(),

@@ -154,7 +154,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		newVerifyCommand(opts),
 	)
 	err := root.ExecuteContext(ctx)
-	if err != nil && ctx.Err() != nil && !errors.Is(err, errSilent) {
+	if err != nil && ctx.Err() != nil && !errors.Is(err, errSilent) && !errors.Is(err, errInterrupted) {
 		return fmt.Errorf("%w: %v", errInterrupted, err)
 	}
 	if err != nil && isCobraUsage(err) {

@@ -142,6 +142,9 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"inventory", "--nonsense"}, exitUsage},
 		{[]string{"frobnicate"}, exitUsage},
 		{[]string{"ingest", "--db", filepath.Join(dir, "x.duckdb")}, exitUsage},
+		// A misspelt region would read nothing and exit 0.
+		{[]string{"ingest", "--db", filepath.Join(dir, "r.duckdb"), "--region", "US-EAST-1", dir}, exitUsage},
+		{[]string{"ingest", "--db", filepath.Join(dir, "r.duckdb"), "--region", "us-east-1,nowhere-1", dir}, exitUsage},
 		{[]string{"inventory", "--db", filepath.Join(dir, "missing.duckdb")}, exitFatal},
 		{[]string{"ingest", "--db", filepath.Join(dir, "p.duckdb"), "--all", "-q", dir}, exitPartial},
 		{[]string{"check", "--db", db, "--since", "2025-11-01", "--until", "2026-11-01"}, exitFindings},
@@ -157,5 +160,11 @@ func TestExitCodes(t *testing.T) {
 				t.Fatalf("exit %d, want %d; stderr: %s", code, c.code, stderr)
 			}
 		})
+	}
+	// The run with a corrupt file says so in its runs row, as its exit
+	// code does (it once said ok).
+	stdout, stderr, code := runCLI(t, "sql", "--db", filepath.Join(dir, "p.duckdb"), "--format", "csv", "SELECT status, files_failed FROM runs")
+	if code != 0 || stdout != "status,files_failed\npartial,1\n" {
+		t.Errorf("runs of the partial ingest: exit %d, %q %s", code, stdout, stderr)
 	}
 }
