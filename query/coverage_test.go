@@ -2,6 +2,8 @@ package query
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"reflect"
 	"testing"
 	"time"
@@ -56,8 +58,8 @@ func TestCoverageGapsAndCounts(t *testing.T) {
 	if want := []time.Time{utcDay("2026-01-05"), utcDay("2026-01-06"), utcDay("2026-01-07")}; !reflect.DeepEqual(cov.Days, want) {
 		t.Fatalf("days %v, want %v", cov.Days, want)
 	}
-	if len(cov.Cells) != 9 {
-		t.Fatalf("%d cells, want 3 streams × 3 days", len(cov.Cells))
+	if cov.Cells != 9 || len(cells(t, cov)) != 9 {
+		t.Fatalf("%d cells, want 3 streams × 3 days", cov.Cells)
 	}
 	streams := cov.Streams()
 	type got struct {
@@ -103,16 +105,67 @@ func TestCoverageGapsAndCounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cov.Days) != 2 || len(cov.Cells) != 6 {
-		t.Fatalf("partial days: %d days, %d cells, want 2 and 6", len(cov.Days), len(cov.Cells))
+	if len(cov.Days) != 2 || cov.Cells != 6 {
+		t.Fatalf("partial days: %d days, %d cells, want 2 and 6", len(cov.Days), cov.Cells)
 	}
 	// The account filter is a parameter.
 	cov, err = db.Coverage(ctx, Filter{Window: w, Accounts: []string{"444455556666"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cov.Cells) != 3 || cov.Cells[0].AccountID != "444455556666" {
-		t.Fatalf("account filter: %+v", cov.Cells)
+	if got := cells(t, cov); len(got) != 3 || got[0].AccountID != "444455556666" {
+		t.Fatalf("account filter: %+v", got)
+	}
+}
+
+// cells reads every cell of cov (EachCell reuses its argument).
+func cells(t *testing.T, cov *Coverage) []CoverageCell {
+	t.Helper()
+	var out []CoverageCell
+	if err := cov.EachCell(context.Background(), func(c *CoverageCell) error {
+		out = append(out, *c)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestCoverageInGroupsOfAccounts: coverage.sql runs one group of accounts
+// at a time so that a large organization's cells (6 million for a year of
+// 1,000 accounts) are never all in memory. Cut into groups of one account,
+// the cells and every summary must be those of one query.
+func TestCoverageInGroupsOfAccounts(t *testing.T) {
+	ctx := context.Background()
+	db := coverageDB(t)
+	w := Window{utcDay("2026-01-05"), utcDay("2026-01-08")}
+	whole, err := db.Coverage(ctx, Filter{Window: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunks, err := db.coverageChunks(ctx, Filter{Window: w}, 1<<40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []accountRange{{"111122223333", "111122223333"}, {"444455556666", "444455556666"}}; !reflect.DeepEqual(chunks, want) {
+		t.Fatalf("groups of accounts %q, want one each: %q", chunks, want)
+	}
+	if chunks, _ = db.coverageChunks(ctx, Filter{Window: w}, 3); len(chunks) != 1 || chunks[0] != (accountRange{"111122223333", "444455556666"}) {
+		t.Fatalf("small coverage cut into %d groups, want 1", len(chunks))
+	}
+	var split []CoverageCell
+	for _, c := range []string{"111122223333", "444455556666"} {
+		if err := db.coverageCells(ctx, whole.Window, "", accountRange{c, c}, func(c *CoverageCell) error { split = append(split, *c); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := cells(t, whole); !reflect.DeepEqual(got, split) {
+		t.Fatalf("cells in groups differ:\n got %+v\nwant %+v", split, got)
+	}
+	rebuilt := NewCoverage(w, split, whole.Integrity)
+	if !reflect.DeepEqual(rebuilt.Streams(), whole.Streams()) || !reflect.DeepEqual(rebuilt.Accounts(), whole.Accounts()) ||
+		!reflect.DeepEqual(rebuilt.AccountDays(), whole.AccountDays()) || rebuilt.Cells != whole.Cells || rebuilt.Validation != whole.Validation {
+		t.Fatalf("summaries differ when built from the cells in groups")
 	}
 }
 
@@ -174,6 +227,20 @@ func TestFingerprint(t *testing.T) {
 	}
 	if n1 != 3+4 { // 3 events, 4 ingested_files rows
 		t.Errorf("fingerprint over %d rows, want 7", n1)
+	}
+	// Read in pages, it is the hash of the documented query's lines, one
+	// page or many (here: a row or two a page).
+	h := sha256.New()
+	if _, err := db.hashLines(ctx, h, evidenceFingerprintSQL); err != nil {
+		t.Fatal(err)
+	}
+	if want := hex.EncodeToString(h.Sum(nil)); fp1 != want {
+		t.Fatalf("paged fingerprint %s, the documented query's %s", fp1, want)
+	}
+	defer func(p [2]int64) { fingerprintPage = p }(fingerprintPage)
+	fingerprintPage = [2]int64{1, 2}
+	if fp, n, err := db.Fingerprint(ctx); err != nil || fp != fp1 || n != n1 {
+		t.Fatalf("in pages of 1 and 2 rows: %s/%d, want %s/%d (%v)", fp, n, fp1, n1, err)
 	}
 	if _, err := db.Exec(`UPDATE events SET user_agent = 'changed' WHERE event_id = 'e2'`); err != nil {
 		t.Fatal(err)

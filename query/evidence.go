@@ -3,9 +3,12 @@ package query
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	_ "embed"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -28,6 +31,8 @@ var (
 	evidenceRunsSQL string
 	//go:embed sql/evidence_fingerprint.sql
 	evidenceFingerprintSQL string
+	//go:embed sql/evidence_fingerprint_pages.sql
+	evidenceFingerprintPagesSQL string
 	//go:embed sql/evidence_views.sql
 	evidenceViewsSQL string
 )
@@ -330,7 +335,7 @@ func (db *DB) Evidence(ctx context.Context, o EvidenceOptions) (*Evidence, error
 	if ev.Coverage, err = db.Coverage(ctx, f); err != nil {
 		return nil, err
 	}
-	record("coverage.sql", coverageSQL, "coverage gaps next to the headline, per-account coverage, the coverage heatmap, coverage.csv", since, until, "")
+	record("coverage.sql", coverageSQL, "coverage gaps next to the headline, per-account coverage, the coverage heatmap, coverage.csv", since, until, "", "", "")
 	record("coverage_integrity.sql", coverageIntegritySQL, "share of events in digest-validated files", since, until, "")
 	if err := db.activity(ctx, ev, f); err != nil {
 		return nil, err
@@ -518,28 +523,105 @@ func (db *DB) sources(ctx context.Context, ev *Evidence) error {
 // lines evidence_fingerprint.sql returns (every row of events ordered by
 // event_id, then every row of ingested_files ordered by source, each as
 // DuckDB's to_json of the row), each line followed by "\n"; and the number
-// of lines. Rows are streamed: memory does not grow with the database.
+// of lines. The lines are read a range of keys at a time
+// (evidence_fingerprint_pages.sql): memory does not grow with the database.
 func (db *DB) Fingerprint(ctx context.Context) (string, int64, error) {
-	rows, err := db.QueryContext(ctx, evidenceFingerprintSQL)
-	if err != nil {
-		return "", 0, fmt.Errorf("fingerprint %s: %w", db.Path, err)
-	}
-	defer rows.Close()
+	st := SplitStatements(evidenceFingerprintPagesSQL)
 	h := sha256.New()
 	var n int64
-	var line []byte
+	for _, part := range []struct {
+		name                 string
+		count, sample, lines string
+		page                 int64
+	}{
+		{"events", st[0], st[1], st[2], fingerprintPage[0]},
+		{"ingested_files", st[3], st[4], st[5], fingerprintPage[1]},
+	} {
+		bounds, err := db.pageBounds(ctx, part.count, part.sample, part.page)
+		if err != nil {
+			return "", 0, fmt.Errorf("fingerprint %s: %s: %w", db.Path, part.name, err)
+		}
+		var lo any // nil: unbounded
+		for i := 0; i <= len(bounds); i++ {
+			var hi any
+			if i < len(bounds) {
+				hi = bounds[i]
+			}
+			m, err := db.hashLines(ctx, h, part.lines, lo, hi)
+			if err != nil {
+				return "", 0, fmt.Errorf("fingerprint %s: lines of %s: %w", db.Path, part.name, err)
+			}
+			n += m
+			lo = hi
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// pageBounds cuts a table's keys into ranges of about page rows: the
+// returned keys, ascending and distinct, are each range's inclusive upper
+// bound (the last range is open). They are quantiles of a sample of keys,
+// so a range holds page rows give or take the sample's error.
+func (db *DB) pageBounds(ctx context.Context, countSQL, sampleSQL string, page int64) ([]string, error) {
+	var total int64
+	if err := db.QueryRowContext(ctx, countSQL).Scan(&total); err != nil {
+		return nil, fmt.Errorf("count rows: %w", err)
+	}
+	pages := (total + page - 1) / page
+	if pages <= 1 {
+		return nil, nil
+	}
+	rows, err := db.QueryContext(ctx, sampleSQL)
+	if err != nil {
+		return nil, fmt.Errorf("sample keys: %w", err)
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, fmt.Errorf("sample keys: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sample keys: %w", err)
+	}
+	// Go's byte order is DuckDB's order of VARCHAR.
+	slices.Sort(keys)
+	var bounds []string
+	for i := int64(1); i < pages; i++ {
+		k := keys[int(i*int64(len(keys))/pages)]
+		if len(bounds) == 0 || k > bounds[len(bounds)-1] {
+			bounds = append(bounds, k)
+		}
+	}
+	return bounds, nil
+}
+
+// fingerprintPage is the rows of a fingerprint page, of events (whole
+// records, kilobytes each) and of ingested_files (a few hundred bytes).
+var fingerprintPage = [2]int64{5000, 100000}
+
+// hashLines writes the lines the query returns into h, each followed by a
+// newline, and counts them.
+func (db *DB) hashLines(ctx context.Context, h io.Writer, query string, args ...any) (int64, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var n int64
+	var line sql.RawBytes
 	for rows.Next() {
 		if err := rows.Scan(&line); err != nil {
-			return "", 0, fmt.Errorf("fingerprint %s: scan: %w", db.Path, err)
+			return n, err
 		}
 		h.Write(line)
 		h.Write([]byte{'\n'})
 		n++
 	}
-	if err := rows.Err(); err != nil {
-		return "", 0, fmt.Errorf("fingerprint %s: %w", db.Path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
+	return n, rows.Err()
 }
 
 func (db *DB) views(ctx context.Context, ev *Evidence) error {
@@ -704,11 +786,8 @@ func buildAccounts(ev *Evidence) ([]EvidenceAccount, Headline) {
 			h.Validated = true
 		}
 	}
-	for _, c := range ev.Coverage.Cells {
-		if c.ValidatedFiles > 0 || c.IntegrityFailures > 0 || c.DigestFiles > 0 {
-			h.Validated = true
-			break
-		}
+	if ev.Coverage.Validation {
+		h.Validated = true
 	}
 	for _, l := range []*[]string{&h.Members, &h.HumanUse, &h.NotRemoved, &h.UseAfterRemoval, &h.FailedSigninsOnly,
 		&h.Management, &h.ManagementHumanUse, &h.OutsideOrg, &h.NoLogs, &h.WithGaps} {

@@ -1,7 +1,8 @@
 package report
 
 import (
-	"bytes"
+	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -63,8 +64,10 @@ const fingerprintMethod = "sha256 of the lines returned by query/sql/evidence_fi
 var ErrPackDirNotEmpty = errors.New("output directory is not empty")
 
 // WritePack writes the evidence pack into dir (created if missing; it must
-// be empty) and returns its manifest.
-func WritePack(dir string, p *Pack) (*Manifest, error) {
+// be empty) and returns its manifest. Files are written and hashed as they
+// are rendered; coverage.csv reads its rows from the database again
+// (query.Coverage.EachCell), which must still be open.
+func WritePack(ctx context.Context, dir string, p *Pack) (*Manifest, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("write evidence pack: create %s: %w", dir, err)
 	}
@@ -90,7 +93,7 @@ func WritePack(dir string, p *Pack) (*Manifest, error) {
 		{PackHumanEvents, func(w io.Writer) error {
 			return (&CSV{}).Render(w, EvidenceHumanEvents{Window: ev.Window, Events: ev.HumanEvents})
 		}},
-		{PackCoverage, func(w io.Writer) error { return (&CSV{}).Render(w, EvidenceCoverage{Cov: ev.Coverage}) }},
+		{PackCoverage, func(w io.Writer) error { return EvidenceCoverage{Cov: ev.Coverage}.WriteCSV(ctx, w) }},
 		{PackControls, func(w io.Writer) error { return writeControls(w, v) }},
 	}
 	m := &Manifest{
@@ -121,16 +124,11 @@ func WritePack(dir string, p *Pack) (*Manifest, error) {
 		m.ObjectsTotal += o.Objects
 	}
 	for _, f := range files {
-		var b bytes.Buffer
-		if err := f.render(&b); err != nil {
-			return nil, fmt.Errorf("write evidence pack: render %s: %w", f.name, err)
+		sum, err := writeHashed(filepath.Join(dir, f.name), f.render)
+		if err != nil {
+			return nil, fmt.Errorf("write evidence pack: %s: %w", f.name, err)
 		}
-		path := filepath.Join(dir, f.name)
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-			return nil, fmt.Errorf("write evidence pack: %w", err)
-		}
-		sum := sha256.Sum256(b.Bytes())
-		m.Files[f.name] = hex.EncodeToString(sum[:])
+		m.Files[f.name] = sum
 	}
 	mb, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -304,4 +302,27 @@ func WriteVerification(w io.Writer, v *PackVerification) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeHashed creates path, writes render's output to it and returns the
+// hex SHA-256 of what was written.
+func writeHashed(path string, render func(io.Writer) error) (string, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	bw := bufio.NewWriterSize(io.MultiWriter(f, h), 256<<10)
+	err = render(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path) // no half-written file in the pack
+		return "", fmt.Errorf("render %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"encoding/csv"
 	"os"
 	"path/filepath"
@@ -28,10 +29,10 @@ func hostileEvidence() *query.Evidence {
 		AccessKeys: []string{p}, SourceIPs: []string{p}, Verdict: query.VerdictKeyUsed, FirstSeen: &d0, LastSeen: &d1}
 	st := query.AccountStatus{AccountID: "111122223333", AccountName: pp, CredentialState: query.StateRemoved, EvidenceEvent: pp,
 		EvidenceTime: &d0, RemovedAt: &d0, LastHumanUse: &d1, HumanUseAfterRemoval: 3}
-	cov := &query.Coverage{Window: w, Days: []time.Time{d0, d1}, Cells: []query.CoverageCell{
+	cov := query.NewCoverage(w, []query.CoverageCell{
 		{AccountID: "111122223333", Region: p, Day: d0, LogFiles: 1, Records: 5, KeptEvents: 2},
 		{AccountID: "111122223333", Region: p, Day: d1, FailedFiles: 1},
-	}, Integrity: []query.EventIntegrity{{Integrity: p, Events: 2, HumanEvents: 2}}}
+	}, []query.EventIntegrity{{Integrity: p, Events: 2, HumanEvents: 2}})
 	acov := cov.Accounts()[0]
 	sess := query.Session{EventID: "s1", IssuerARN: p, IssuerAccount: p, TargetAccount: "111122223333", TaskPolicy: p,
 		IssuedAt: d0, ExpiresAt: d0.Add(15 * time.Minute), AccessKeyID: pp, Status: "issued",
@@ -70,7 +71,7 @@ func TestPackNeutralisesEveryValue(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "pack")
 	p := &Pack{Ev: hostileEvidence(), Meta: PackMeta{Title: payload, Version: payload, CommandLine: payload,
 		GeneratedAt: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), Database: payload}}
-	m, err := WritePack(dir, p)
+	m, err := WritePack(context.Background(), dir, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +133,7 @@ func TestPackNeutralisesEveryValue(t *testing.T) {
 	if err != nil || !v.OK() {
 		t.Fatalf("fresh pack does not verify: %+v %v", v, err)
 	}
-	if _, err := WritePack(dir, p); err == nil {
+	if _, err := WritePack(context.Background(), dir, p); err == nil {
 		t.Error("WritePack into a non-empty directory succeeded")
 	}
 }

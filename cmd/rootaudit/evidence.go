@@ -103,7 +103,7 @@ func runEvidence(ctx context.Context, g *globalOptions, o *evidenceOptions) erro
 	}
 	p := &report.Pack{Ev: ev, Meta: report.PackMeta{Title: o.title, Version: version, CommandLine: commandLine(g.args),
 		GeneratedAt: now, Database: absPath(g.db)}}
-	m, err := report.WritePack(o.out, p)
+	m, err := report.WritePack(ctx, o.out, p)
 	if err != nil {
 		return err
 	}
