@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 )
 
 // RunOptions configure a whole ingest run.
@@ -70,9 +71,12 @@ func Run(ctx context.Context, sources []Source, opts RunOptions, sink func(FileR
 	g, gctx := errgroup.WithContext(runCtx)
 	refs := make(chan FileRef, 4*workers)
 	// Room for the results produced while the writer commits a batch (tens
-	// of milliseconds), so decoders do not stall on it. Results are small:
-	// counts plus the few kept events of a file.
+	// of milliseconds), so decoders do not stall on it. Results are small,
+	// counts plus the few kept events of a file, except where root is used
+	// by a script (hundreds of kept events a file): the kept events' bytes
+	// waiting for the writer are bounded as well (queuedKeptBytes).
 	results := make(chan FileResult, 4*workers+64)
+	queued := semaphore.NewWeighted(queuedKeptBytes)
 
 	g.Go(func() error {
 		defer close(refs)
@@ -119,9 +123,14 @@ func Run(ctx context.Context, sources []Source, opts RunOptions, sink func(FileR
 					// it is simply not committed and is read next time.
 					return wctx.Err()
 				}
+				weight := keptWeight(res)
+				if err := queued.Acquire(wctx, weight); err != nil {
+					return err
+				}
 				select {
 				case results <- res:
 				case <-wctx.Done():
+					queued.Release(weight)
 					return wctx.Err()
 				}
 			}
@@ -136,6 +145,7 @@ func Run(ctx context.Context, sources []Source, opts RunOptions, sink func(FileR
 
 	var sinkErr error
 	for res := range results {
+		queued.Release(keptWeight(res)) // res is the writer's now
 		if sinkErr != nil {
 			continue // drain so workers can exit
 		}
@@ -167,6 +177,23 @@ func Run(ctx context.Context, sources []Source, opts RunOptions, sink func(FileR
 		return ctx.Err()
 	}
 	return err
+}
+
+// queuedKeptBytes bounds the raw JSON of kept events decoded but not yet
+// handed to the writer. Without it, 72 queued files of 500 kept events each
+// held ~80 MB of Go heap (and Go's collector lets the heap grow to twice
+// what is live).
+const queuedKeptBytes = 8 << 20
+
+// keptWeight is what a result counts against queuedKeptBytes: its kept
+// events' raw bytes, at most the whole budget (a larger file then waits
+// until nothing else is queued).
+func keptWeight(res FileResult) int64 {
+	var n int64
+	for i := range res.Events {
+		n += int64(len(res.Events[i].Raw))
+	}
+	return min(n, queuedKeptBytes)
 }
 
 // processWithRetry reads ref, reading it again from the start after a

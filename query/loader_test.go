@@ -162,7 +162,7 @@ func TestLoaderCommitsManyKeptEvents(t *testing.T) {
 		files, events, rawLen int
 		minCommits            int
 	}{
-		{"100 files of 60 events", 100, 60, 900, 2},
+		{"150 files of 60 events", 150, 60, 900, 2},
 		{"one file of 300 events of 20 KB", 1, 300, 20000, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
