@@ -26,9 +26,10 @@ import (
 //go:embed schema/*.sql
 var schemaFS embed.FS
 
-// ErrBusy means another process holds the database (DuckDB allows one
-// writer process, and no reader while it writes).
-var ErrBusy = errors.New("database is busy: another rootaudit process has it open for writing; wait for it to finish")
+// ErrBusy means another process holds the database: DuckDB lets one
+// process write, or several read, so the other one may be an ingest or,
+// when this one needs to write, a reader.
+var ErrBusy = errors.New("database is busy: another process has it open (an ingest, or a report while this command needs to write); wait for it to finish")
 
 // ErrNoDatabase means a read command was pointed at a file that does not
 // exist.
