@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/spf13/pflag"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rootaudit/rootaudit/ingest"
@@ -142,7 +145,13 @@ func output(opts *globalOptions, path string) (w *os.File, closeFn func() error,
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("create output %s: %w", path, err)
+		err = fmt.Errorf("create output %s: %w", path, err)
+		// A directory that does not exist is a bad -o argument (exit 2);
+		// a full disk or a permission is not the user's typo.
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return nil, nil, usageError{err}
+		}
+		return nil, nil, err
 	}
 	return f, func() error {
 		if err := f.Close(); err != nil {

@@ -133,6 +133,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"inventory", "--db", db, "--since", "2025-11-01", "--until", "2026-11-01"}, exitOK},
 		{[]string{"inventory", "--db", db, "--format", "yaml"}, exitUsage},
 		{[]string{"inventory", "--db", db, "--since", "yesterday"}, exitUsage},
+		{[]string{"inventory", "--db", db, "-o", filepath.Join(dir, "no-such-dir", "inv.csv")}, exitUsage},
 		{[]string{"inventory", "--db", db, "--since", "999999999d"}, exitUsage}, // once wrapped into the future
 		{[]string{"inventory", "--db", db, "--since", "36500d"}, exitOK},
 		// A pilot account no one has seen (a typo) is not scheduled.
