@@ -56,7 +56,7 @@ func batchMemory(stagedBytes int64) int64 {
 }
 
 func memoryLimitSQL(n int64) string {
-	return fmt.Sprintf("SET memory_limit = '%dKB'", (n+1023)/1024)
+	return fmt.Sprintf("SET memory_limit = '%dKiB'", (n+1023)/1024)
 }
 
 // RunInfo describes an ingest run for the runs table.
@@ -100,6 +100,7 @@ type Loader struct {
 	nFiles       int
 	nEvents      int
 	nBytes       int64 // kept events' raw JSON and per-row share staged in the batch (stagedEventRow)
+	memCap       int64 // DuckDB's memory limit as last set, in bytes
 	oldest       time.Time
 	Commits      int
 	now          func() time.Time
@@ -120,6 +121,7 @@ func NewLoader(ctx context.Context, db *DB, run RunInfo) (*Loader, error) {
 		l.close()
 		return nil, fmt.Errorf("prepare %s: %w", db.Path, err)
 	}
+	l.memCap = writerMemory
 	l.validate = run.Validate
 	// Only the checkpoints of the delivery days this run can list are held
 	// in memory (16 bytes a file): a daily run against a database of a
@@ -447,13 +449,12 @@ func (l *Loader) commit(ctx context.Context, reopen bool) error {
 	}
 	// A batch of many kept events needs more than the writer's cap
 	// (batchMemory); the cap comes back down once it is committed.
-	need := batchMemory(l.nBytes)
-	raised := need > writerMemory
-	if raised {
+	if need := batchMemory(l.nBytes); need > l.memCap {
 		if _, err := l.conn.ExecContext(cctx, memoryLimitSQL(need)); err != nil {
 			l.rollback(cctx)
 			return fmt.Errorf("commit batch to %s: raise the memory limit for %d kept events: %w", l.db.Path, l.nEvents, err)
 		}
+		l.memCap = need
 	}
 	err := func() error {
 		for _, a := range []*duckdb.Appender{l.evApp, l.fileApp, l.digApp, l.dlfApp} {
@@ -477,11 +478,13 @@ func (l *Loader) commit(ctx context.Context, reopen bool) error {
 		l.inTx = false
 		return nil
 	}()
-	if raised {
+	if l.memCap > writerMemory {
 		// DuckDB refuses a cap below what it holds right now (committed
 		// rows not yet checkpointed): the raised cap then stays until a
 		// later commit lowers it.
-		l.conn.ExecContext(cctx, memoryLimitSQL(writerMemory))
+		if _, err := l.conn.ExecContext(cctx, memoryLimitSQL(writerMemory)); err == nil {
+			l.memCap = writerMemory
+		}
 	}
 	if err != nil {
 		l.rollback(cctx)

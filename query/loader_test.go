@@ -189,6 +189,11 @@ func TestLoaderCommitsManyKeptEvents(t *testing.T) {
 			if l.Commits < c.minCommits {
 				t.Errorf("%d commits, want at least %d (batches bounded by bytes)", l.Commits, c.minCommits)
 			}
+			// A raised cap comes back down once its batch is committed.
+			var limit string
+			if err := db.QueryRowContext(ctx, `SELECT current_setting('memory_limit')`).Scan(&limit); err != nil || limit != "48.0 MiB" {
+				t.Errorf("memory limit after the run: %q (%v), want the writer's 48.0 MiB", limit, err)
+			}
 		})
 	}
 }
