@@ -43,7 +43,10 @@ type Stats struct {
 	Bytes      atomic.Int64 // uncompressed bytes
 	Records    atomic.Int64
 	Kept       atomic.Int64
-	ListDone   atomic.Bool
+	// Queued is the raw JSON of kept events decoded and waiting for the
+	// writer, in bytes (bounded by queuedKeptBytes).
+	Queued   atomic.Int64
+	ListDone atomic.Bool
 }
 
 // Run lists every source, decodes the files on opts.Workers goroutines and
@@ -127,9 +130,11 @@ func Run(ctx context.Context, sources []Source, opts RunOptions, sink func(FileR
 				if err := queued.Acquire(wctx, weight); err != nil {
 					return err
 				}
+				st.Queued.Add(weight)
 				select {
 				case results <- res:
 				case <-wctx.Done():
+					st.Queued.Add(-weight)
 					queued.Release(weight)
 					return wctx.Err()
 				}
@@ -145,7 +150,9 @@ func Run(ctx context.Context, sources []Source, opts RunOptions, sink func(FileR
 
 	var sinkErr error
 	for res := range results {
-		queued.Release(keptWeight(res)) // res is the writer's now
+		weight := keptWeight(res) // res is the writer's now
+		st.Queued.Add(-weight)
+		queued.Release(weight)
 		if sinkErr != nil {
 			continue // drain so workers can exit
 		}
