@@ -108,7 +108,6 @@ func NewCoverage(w Window, cells []CoverageCell, integrity []EventIntegrity) *Co
 		return nil
 	}
 	c.each(context.Background(), func(cell *CoverageCell) error { c.add(cell); return nil })
-	c.finish()
 	return c
 }
 
@@ -145,7 +144,6 @@ func (db *DB) Coverage(ctx context.Context, f Filter) (*Coverage, error) {
 	if err := cov.each(ctx, func(c *CoverageCell) error { cov.add(c); return nil }); err != nil {
 		return nil, err
 	}
-	cov.finish()
 	irows, err := db.QueryContext(ctx, coverageIntegritySQL, cov.Window.Since, cov.Window.Until, f.accountsParam())
 	if err != nil {
 		return nil, fmt.Errorf("coverage integrity query: %w", err)
@@ -243,7 +241,7 @@ func (c *Coverage) add(cell *CoverageCell) {
 	}
 	n := len(c.streams)
 	if n == 0 || c.streams[n-1].AccountID != cell.AccountID || c.streams[n-1].Region != cell.Region {
-		c.closeGap()
+		c.inGap = false
 		c.streams = append(c.streams, StreamCoverage{AccountID: cell.AccountID, Region: cell.Region})
 		n++
 	}
@@ -295,10 +293,6 @@ func (c *Coverage) add(cell *CoverageCell) {
 	ad.DigestFailures += cell.DigestFailures
 	ad.KeptEvents += cell.KeptEvents
 }
-
-func (c *Coverage) closeGap() { c.inGap = false }
-
-func (c *Coverage) finish() { c.closeGap() }
 
 // dayIndex is the index of day in Days, or -1.
 func (c *Coverage) dayIndex(day time.Time) int {
