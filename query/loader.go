@@ -151,8 +151,8 @@ func NewLoader(ctx context.Context, db *DB, run RunInfo) (*Loader, error) {
 	if !run.Until.IsZero() {
 		until = run.Until.UTC()
 	}
-	if _, err := conn.ExecContext(ctx, `INSERT INTO runs (run_id, started_at, rootaudit_version, command, sources, window_since, window_until, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'running')`,
-		l.runID, l.now(), run.Version, run.Command, run.Sources, since, until); err != nil {
+	if _, err := conn.ExecContext(ctx, `INSERT INTO runs (run_id, started_at, rootaudit_version, command, sources, window_since, window_until, status, validated) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?)`,
+		l.runID, l.now(), run.Version, run.Command, run.Sources, since, until, run.Validate); err != nil {
 		l.close()
 		return nil, fmt.Errorf("start run in %s: %w", db.Path, err)
 	}

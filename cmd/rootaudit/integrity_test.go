@@ -231,3 +231,61 @@ func TestValidateFindsTampering(t *testing.T) {
 		t.Errorf("only %d of %d log files valid", valid, len(logs))
 	}
 }
+
+// TestValidateWindowedTrail: a windowed --validate (the default window is
+// a year) once failed an untouched trail, as the first digest of every
+// account and region names a predecessor from before the window, which was
+// never read: "digest-chain gap", exit 1 (found by black-box QA). Such a
+// predecessor is previous-unread; a digest deleted inside the window is
+// still a gap.
+func TestValidateWindowedTrail(t *testing.T) {
+	dir, keys := signedTrail(t)
+	kf := filepath.Join(t.TempDir(), "keys.json")
+	os.WriteFile(kf, keys, 0o644)
+	window := []string{"--since", "2026-03-01", "--until", "2026-04-01"}
+	summary := func(db string) (map[string]int64, int) {
+		t.Helper()
+		out, stderr, code := runCLI(t, "integrity", "--db", db, "--format", "json")
+		var in query.Integrity
+		if err := json.Unmarshal([]byte(out), &in); err != nil {
+			t.Fatalf("integrity output: %v\n%s%s", err, out, stderr)
+		}
+		got := map[string]int64{}
+		for _, c := range in.Summary {
+			got[c.Kind+" "+c.Status] += c.Files
+		}
+		return got, code
+	}
+	db := filepath.Join(t.TempDir(), "w.duckdb")
+	if _, stderr, code := runCLI(t, append([]string{"ingest", "--db", db, "-q", "--validate", "--public-keys", kf}, append(window, dir)...)...); code != 0 {
+		t.Fatalf("windowed ingest --validate of an untouched trail: exit %d: %s", code, stderr)
+	}
+	got, code := summary(db)
+	if code != 0 || got["digest-chain gap"] != 0 || got["digest-chain previous-unread"] == 0 || got["digest-chain ok"] == 0 {
+		t.Fatalf("untouched trail, windowed: exit %d, summary %v", code, got)
+	}
+
+	// A digest deleted inside the window breaks the chain of the next one.
+	byPair := map[string][]string{} // March digests per account and region, in order
+	for _, f := range files(t, dir, "CloudTrail-Digest") {
+		if i := strings.Index(f, "/2026/03/"); i > 0 {
+			byPair[f[:i]] = append(byPair[f[:i]], f)
+		}
+	}
+	var victim string
+	for _, ds := range byPair {
+		if len(ds) >= 3 {
+			victim = ds[len(ds)/2]
+			break
+		}
+	}
+	if victim == "" {
+		t.Fatal("no account and region with three digests in March in the generated trail")
+	}
+	os.Remove(victim)
+	db2 := filepath.Join(t.TempDir(), "d.duckdb")
+	runCLI(t, append([]string{"ingest", "--db", db2, "-q", "--validate", "--public-keys", kf}, append(window, dir)...)...)
+	if got, code := summary(db2); code != exitFindings || got["digest-chain gap"] != 1 {
+		t.Fatalf("a digest deleted in the window: exit %d, summary %v, want one gap and exit %d", code, got, exitFindings)
+	}
+}
