@@ -85,6 +85,20 @@ func TestCoverageGapsAndCounts(t *testing.T) {
 	if !reflect.DeepEqual(g, want) {
 		t.Fatalf("streams:\n got %+v\nwant %+v", g, want)
 	}
+	// A listed file never read (deleted) is an integrity failure of its
+	// day: the evidence pack once said "0 log files failing validation"
+	// while `integrity` listed it as missing.
+	if _, err := db.Exec(`INSERT INTO integrity_unread VALUES ('b', 'AWSLogs/x.json.gz', 'd1', '111122223333', 'us-east-1', DATE '2026-01-06'),
+		('b', 'AWSLogs/x.json.gz', 'd2', '111122223333', 'us-east-1', DATE '2026-01-06')`); err != nil {
+		t.Fatal(err)
+	}
+	withMissing, err := db.Coverage(ctx, Filter{Window: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := withMissing.Streams()[0]; s.IntegrityFailures != 1 {
+		t.Fatalf("a listed file never read: %d integrity failures in %s %s, want 1", s.IntegrityFailures, s.AccountID, s.Region)
+	}
 	accts := cov.Accounts()
 	if len(accts) != 2 || accts[0].DaysWithoutLogsCount != 0 || accts[0].StreamGapDays != 3 ||
 		accts[1].DaysWithoutLogsCount != 3 || accts[1].FailedFiles != 1 {

@@ -17,7 +17,9 @@
 --   validated_files     ok files whose integrity is 'valid' (digest-validated)
 --   validated_records   records in those files
 --   validated_events    kept_events from those files
---   integrity_failures  files whose integrity is neither 'valid' nor 'not-validated'
+--   integrity_failures  files whose integrity is neither 'valid' nor 'not-validated',
+--                       and files a digest lists that were never read (missing:
+--                       integrity_unread, on the delivery day of their key)
 --   digest_files        digest files whose digestStartTime falls on the day
 --   digest_chain_gaps   of those, chain_status 'gap' (previous digest not found)
 --   digest_failures     of those, chain_status 'hash-mismatch' or a signature
@@ -54,6 +56,14 @@ kept AS (
     FROM events e JOIN logs l ON l.source = e.source_file
     GROUP BY l.account_id, l.region, l.day
 ),
+missing AS (
+    SELECT account_id, region, delivery_day AS day, count(DISTINCT s3_object) AS missing_files
+    FROM integrity_unread
+    WHERE account_id IS NOT NULL AND region IS NOT NULL
+      AND ($3 = '' OR list_contains(string_split($3, ','), account_id))
+      AND ($4 = '' OR account_id >= $4) AND ($5 = '' OR account_id <= $5)
+    GROUP BY ALL
+),
 digests AS (
     SELECT account_id, region, CAST(digest_start AS DATE) AS day,
            count(*)                                                         AS digest_files,
@@ -73,7 +83,7 @@ SELECT s.account_id, s.region, d.day,
        coalesce(f.validated_files, 0)    AS validated_files,
        coalesce(f.validated_records, 0)  AS validated_records,
        coalesce(k.validated_events, 0)   AS validated_events,
-       coalesce(f.integrity_failures, 0) AS integrity_failures,
+       coalesce(f.integrity_failures, 0) + coalesce(m.missing_files, 0) AS integrity_failures,
        coalesce(g.digest_files, 0)       AS digest_files,
        coalesce(g.digest_chain_gaps, 0)  AS digest_chain_gaps,
        coalesce(g.digest_failures, 0)    AS digest_failures
@@ -81,5 +91,6 @@ FROM streams s
 CROSS JOIN days d
 LEFT JOIN files f   ON f.account_id = s.account_id AND f.region = s.region AND f.day = d.day
 LEFT JOIN kept k    ON k.account_id = s.account_id AND k.region = s.region AND k.day = d.day
+LEFT JOIN missing m ON m.account_id = s.account_id AND m.region = s.region AND m.day = d.day
 LEFT JOIN digests g ON g.account_id = s.account_id AND g.region = s.region AND g.day = d.day
 ORDER BY s.account_id, s.region, d.day;
