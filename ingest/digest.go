@@ -285,6 +285,11 @@ func ReadPublicKeys(path string) (PublicKeys, error) {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		return nil, fmt.Errorf("parse public keys %s: %w", path, err)
 	}
+	// A file with no key (the wrong file, or '{}') would make every
+	// signature fail validation: thousands of failures for a mistake.
+	if len(doc.PublicKeyList) == 0 {
+		return nil, fmt.Errorf("parse public keys %s: no key in PublicKeyList (want the output of aws cloudtrail list-public-keys)", path)
+	}
 	keys := PublicKeys{}
 	for _, k := range doc.PublicKeyList {
 		der, err := base64.StdEncoding.DecodeString(k.Value)

@@ -126,6 +126,8 @@ func TestExitCodes(t *testing.T) {
 	os.MkdirAll(bad, 0o755)
 	os.WriteFile(filepath.Join(bad, "111122223333_CloudTrail_us-east-1_20260105T0000Z_bad.json.gz"), []byte("not gzip"), 0o644)
 	os.WriteFile(filepath.Join(bad, "111122223333_CloudTrail_us-east-1_20260105T0005Z_ok.json.gz"), gzipped(`{"Records":[]}`), 0o644)
+	emptyKeys := filepath.Join(t.TempDir(), "keys.json")
+	os.WriteFile(emptyKeys, []byte(`{}`), 0o644)
 	cases := []struct {
 		args []string
 		code int
@@ -143,6 +145,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"inventory", "--nonsense"}, exitUsage},
 		{[]string{"frobnicate"}, exitUsage},
 		{[]string{"ingest", "--db", filepath.Join(dir, "x.duckdb")}, exitUsage},
+		// A key file without a key would fail every signature.
+		{[]string{"ingest", "--db", filepath.Join(dir, "k.duckdb"), "--validate", "--public-keys", emptyKeys, dir}, exitUsage},
 		// A misspelt region would read nothing and exit 0.
 		{[]string{"ingest", "--db", filepath.Join(dir, "r.duckdb"), "--region", "US-EAST-1", dir}, exitUsage},
 		{[]string{"ingest", "--db", filepath.Join(dir, "r.duckdb"), "--region", "us-east-1,nowhere-1", dir}, exitUsage},
