@@ -28,7 +28,14 @@ const (
 FROM information_schema.tables
 WHERE table_catalog = current_database() AND table_schema = 'main' AND table_type IN ('BASE TABLE', 'VIEW')
 ORDER BY table_type = 'VIEW', table_name`
-	exportCopySQL    = `COPY (SELECT * FROM %s) TO %s (%s)`
+	exportCopySQL = `COPY (SELECT *%s FROM %s) TO %s (%s)`
+	// The columns of a table or view whose values are lists, structs or
+	// maps: CSV gets them as JSON text (DuckDB's own text form of a list of
+	// structs, [{'a': x}], cannot be parsed back reliably).
+	exportNestedSQL = `SELECT column_name FROM information_schema.columns
+WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = ?
+  AND (data_type LIKE '%[]' OR data_type LIKE 'STRUCT%' OR data_type LIKE 'MAP%' OR data_type LIKE 'UNION%')
+ORDER BY ordinal_position`
 	duckDBVersionSQL = `SELECT library_version FROM pragma_version()`
 	exportTempSuffix = ".partial"
 )
@@ -96,7 +103,13 @@ func (db *DB) Export(ctx context.Context, obj ExportObject, dir, format string) 
 		return ExportedFile{}, fmt.Errorf("export %s: path %q contains a NUL byte", obj.Name, abs)
 	}
 	tmp := abs + exportTempSuffix
-	stmt := fmt.Sprintf(exportCopySQL, quoteIdentifier(obj.Name), quoteLiteral(tmp), opt.options)
+	replace := ""
+	if format == "csv" {
+		if replace, err = db.nestedAsJSON(ctx, obj.Name); err != nil {
+			return ExportedFile{}, fmt.Errorf("export %s %s: %w", obj.Kind, obj.Name, err)
+		}
+	}
+	stmt := fmt.Sprintf(exportCopySQL, replace, quoteIdentifier(obj.Name), quoteLiteral(tmp), opt.options)
 	f := ExportedFile{Object: obj, Path: final}
 	if err := db.QueryRowContext(ctx, stmt).Scan(&f.Rows); err != nil {
 		os.Remove(tmp)
@@ -112,6 +125,32 @@ func (db *DB) Export(ctx context.Context, obj ExportObject, dir, format string) 
 	}
 	f.Bytes = st.Size()
 	return f, nil
+}
+
+// nestedAsJSON returns the REPLACE clause that turns name's list, struct
+// and map columns into JSON text, or "" when it has none.
+func (db *DB) nestedAsJSON(ctx context.Context, name string) (string, error) {
+	rows, err := db.QueryContext(ctx, exportNestedSQL, name)
+	if err != nil {
+		return "", fmt.Errorf("read column types: %w", err)
+	}
+	defer rows.Close()
+	var cols []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return "", fmt.Errorf("read column types: %w", err)
+		}
+		q := quoteIdentifier(c)
+		cols = append(cols, "CAST(to_json("+q+") AS VARCHAR) AS "+q)
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("read column types: %w", err)
+	}
+	if len(cols) == 0 {
+		return "", nil
+	}
+	return " REPLACE (" + strings.Join(cols, ", ") + ")", nil
 }
 
 // DuckDBVersion returns the version of the DuckDB library rootaudit is

@@ -1,7 +1,10 @@
 package query
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -128,5 +131,54 @@ func TestExportRoundTrip(t *testing.T) {
 	}
 	if _, err := db.Export(ctx, objs[0], dir, "xml"); err == nil {
 		t.Fatal("export to xml succeeded")
+	}
+}
+
+// TestExportCSVNestedAsJSON: list and struct columns (credential_audits'
+// access keys, MFA devices, what is present) reach a CSV file as JSON text.
+// DuckDB's own text form, [{'access_key_id': AKIA…, …}], was what CSV held
+// before, and cannot be parsed back reliably (found by black-box QA).
+func TestExportCSVNestedAsJSON(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	for _, q := range []string{
+		`INSERT INTO audit_runs (audit_run_id, started_at, status) VALUES (1, TIMESTAMP '2026-11-01 00:00:00', 'ok')`,
+		`INSERT INTO credential_audits (audit_run_id, account_id, checked_at, assume_status, access_keys, mfa_devices, signing_certificates, state, present)
+		 VALUES (1, '111122223333', TIMESTAMP '2026-11-01 00:00:00', 'ok',
+		         [{'access_key_id': 'AKIAOLD1', 'status': 'Active', 'created_at': TIMESTAMP '2020-01-02 03:04:05'}],
+		         [], [], 'root-credentials-present', ['access-key', 'password, with a comma'])`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := db.Export(ctx, ExportObject{Name: "credential_audits", Kind: "table"}, t.TempDir(), "csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(f.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("csv: %d records, %v\n%s", len(recs), err, b)
+	}
+	cell := map[string]string{}
+	for i, h := range recs[0] {
+		cell[h] = recs[1][i]
+	}
+	var keys []struct {
+		ID string `json:"access_key_id"`
+	}
+	var present []string
+	if err := json.Unmarshal([]byte(cell["access_keys"]), &keys); err != nil || len(keys) != 1 || keys[0].ID != "AKIAOLD1" {
+		t.Errorf("access_keys cell %q: %v", cell["access_keys"], err)
+	}
+	if err := json.Unmarshal([]byte(cell["present"]), &present); err != nil || len(present) != 2 || present[1] != "password, with a comma" {
+		t.Errorf("present cell %q: %v", cell["present"], err)
+	}
+	if cell["state"] != "root-credentials-present" {
+		t.Errorf("state cell %q", cell["state"])
 	}
 }
