@@ -2,9 +2,11 @@
 -- integrity pass at scale"): 100 accounts x 17 regions x 365 days x 10 log files
 -- (6.2 million), each listed with its hash by a daily digest (620,500 digests).
 -- Run against a rootaudit database (any ingest first creates the schema):
---   rootaudit sql --write --db big.duckdb "$(cat docs/integrity-scale.sql)"
+--   rootaudit sql --write --db big.duckdb < docs/integrity-scale.sql
+-- (from standard input: as an argument, the leading "--" would be read as a flag),
 -- then time query.DB.UpdateIntegrity(ctx, 0) on it. For rows stored day by day (as
--- a year of nightly ingests stores them) change each ORDER BY to put day first.
+-- a year of nightly ingests stores them) put day first in each ORDER BY:
+--   sed -e 's/ORDER BY acct, region, day/ORDER BY day, acct, region/' docs/integrity-scale.sql
 CREATE TEMP TABLE k AS
 SELECT lpad(CAST(200000000000 + a AS VARCHAR), 12, '0') AS acct, r AS region, DATE '2025-11-01' + CAST(d AS INTEGER) AS day, n
 FROM range(100) t1(a),

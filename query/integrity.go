@@ -24,6 +24,20 @@ var (
 	integrityLogPairsSQL string
 	//go:embed sql/integrity_log_days.sql
 	integrityLogDaysSQL string
+	//go:embed sql/integrity_order.sql
+	integrityOrderSQL string
+	//go:embed sql/integrity_slice_accounts.sql
+	integritySliceAccountsSQL string
+	//go:embed sql/integrity_slice_days.sql
+	integritySliceDaysSQL string
+	//go:embed sql/integrity_day_counts.sql
+	integrityDayCountsSQL string
+	//go:embed sql/integrity_day_pairs.sql
+	integrityDayPairsSQL string
+	//go:embed sql/integrity_chain_days.sql
+	integrityChainDaysSQL string
+	//go:embed sql/integrity_chain_day_pairs.sql
+	integrityChainDayPairsSQL string
 	//go:embed sql/integrity_logs.sql
 	integrityLogsSQL string
 	//go:embed sql/integrity_chain_pairs.sql
@@ -52,6 +66,9 @@ const integrityMemory = "64MB"
 var (
 	integritySliceRows = int64(50_000)
 	integrityChainRows = int64(50_000)
+	// integrityBlockRows is the block of consecutive rows integrity_order.sql
+	// looks at to tell how rows are stored: the writer's row group.
+	integrityBlockRows = int64(writerRowGroup)
 )
 
 // integrityRange is one slice of the pass: the (account, region, delivery
@@ -76,6 +93,11 @@ type sliceBound struct {
 // endOfPair is the day bound that puts every day of an (account, region)
 // below it.
 var endOfPair = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+// endOfDay is the account and region bound that puts every (account,
+// region) of a day below it, when slices are cut by day: the highest code
+// point, above every account ID and region name.
+const endOfDay = "\U0010FFFF"
 
 // sliceCutter packs consecutive (account, region[, day]) counts into
 // slices of at most limit rows; a single value larger than the limit is a
@@ -200,16 +222,39 @@ func (db *DB) UpdateIntegrity(ctx context.Context, run int64) error {
 	if err := conn.QueryRowContext(ctx, integrityPassStartSQL, time.Now().UTC(), through).Scan(&pass); err != nil {
 		return fail(fmt.Errorf("record the pass: %w", err))
 	}
+	if _, err := conn.ExecContext(ctx, integritySliceAccountsSQL); err != nil {
+		return fail(err)
+	}
 	chain, err := chainSlices(ctx, conn)
 	if err != nil {
 		return fail(err)
 	}
-	if err := runSlices(ctx, conn, chain, integrityChainSQL, integrityChainRows); err != nil {
-		return fail(fmt.Errorf("digest chain, %w", err))
-	}
 	logs, err := logSlices(ctx, conn)
 	if err != nil {
 		return fail(err)
+	}
+	if len(chain) > 1 || len(logs) > 1 {
+		// Each slice reads the row groups whose zone maps overlap its
+		// range: cut across the order the rows are stored in, every
+		// slice reads nearly the whole table.
+		byDay, err := storedByDay(ctx, conn)
+		if err != nil {
+			return fail(err)
+		}
+		if byDay {
+			if _, err := conn.ExecContext(ctx, integritySliceDaysSQL); err != nil {
+				return fail(err)
+			}
+			if chain, err = daySlices(ctx, conn, "digests", integrityChainDaysSQL, integrityChainDayPairsSQL, integrityChainRows); err != nil {
+				return fail(err)
+			}
+			if logs, err = daySlices(ctx, conn, "log files", integrityDayCountsSQL, integrityDayPairsSQL, integritySliceRows); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	if err := runSlices(ctx, conn, chain, integrityChainSQL, integrityChainRows); err != nil {
+		return fail(fmt.Errorf("digest chain, %w", err))
 	}
 	if err := runSlices(ctx, conn, logs, integrityLogsSQL, integritySliceRows); err != nil {
 		return fail(fmt.Errorf("log files, %w", err))
@@ -310,6 +355,85 @@ func logSlices(ctx context.Context, conn *sql.Conn) ([]integrityRange, error) {
 	return c.done(), nil
 }
 
+// storedByDay reports whether the log files and listings are stored day by
+// day (a year of nightly ingests) rather than account by account (one
+// ingest of a year, in S3's listing order), so that slices cut by day skip
+// more of the table than slices cut by account.
+func storedByDay(ctx context.Context, conn *sql.Conn) (bool, error) {
+	var accounts, days float64
+	if err := conn.QueryRowContext(ctx, integrityOrderSQL, integrityBlockRows).Scan(&accounts, &days); err != nil {
+		return false, fmt.Errorf("see how log files are stored: %w", err)
+	}
+	return days < accounts, nil
+}
+
+// daySlices cuts what counts (log files and listings, or digests) into
+// slices as logSlices does, by (day, account, region): whole days packed
+// together, and a day too large for one slice cut by account and region.
+// days counts the rows of each day, with a NULL day for the unknowns;
+// pairs counts those of one day by account and region.
+func daySlices(ctx context.Context, conn *sql.Conn, what, days, pairs string, limit int64) ([]integrityRange, error) {
+	type count struct {
+		day time.Time
+		n   int64
+	}
+	var counts []count // one per day: thousands at most
+	var nulls int64
+	rows, err := conn.QueryContext(ctx, days)
+	if err != nil {
+		return nil, fmt.Errorf("count %s by day: %w", what, err)
+	}
+	for rows.Next() {
+		var d sql.NullTime
+		var n int64
+		if err := rows.Scan(&d, &n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("count %s by day: %w", what, err)
+		}
+		if !d.Valid {
+			nulls += n
+			continue
+		}
+		counts = append(counts, count{d.Time, n})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count %s by day: %w", what, err)
+	}
+	c := newSliceCutter(limit)
+	c.nulls = nulls
+	for _, d := range counts {
+		if d.n <= limit {
+			c.add(sliceBound{endOfDay, endOfDay, d.day}, d.n)
+			continue
+		}
+		c.cut()
+		name := d.day.Format(time.DateOnly)
+		rows, err := conn.QueryContext(ctx, pairs, name)
+		if err != nil {
+			return nil, fmt.Errorf("count %s of %s: %w", what, name, err)
+		}
+		for rows.Next() {
+			var a, r string
+			var n int64
+			if err := rows.Scan(&a, &r, &n); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("count %s of %s: %w", what, name, err)
+			}
+			c.add(sliceBound{a, r, d.day}, n)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("count %s of %s: %w", what, name, err)
+		}
+		// The rest of the day's range (nothing today) stays in its last
+		// slice.
+		c.last.account, c.last.region = endOfDay, endOfDay
+		c.cut()
+	}
+	return c.done(), nil
+}
+
 // runSlices runs stmts on each slice in turn, each in its own transaction.
 // Committed updates stay in DuckDB's memory until a checkpoint writes them
 // to the file, and its automatic one waits for 16 MB of log: slice after
@@ -401,6 +525,12 @@ func (s integrityRange) String() string {
 	b := func(open bool, v sliceBound, none string) string {
 		if open {
 			return none
+		}
+		switch {
+		case v.account == endOfDay:
+			return dayString(v.day)
+		case v.day.Equal(endOfPair):
+			return v.account + " " + v.region
 		}
 		return fmt.Sprintf("%s %s %s", v.account, v.region, dayString(v.day))
 	}

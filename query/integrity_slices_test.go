@@ -325,6 +325,89 @@ func TestIntegritySlices(t *testing.T) {
 	}
 }
 
+// storeByDay rewrites the trail's tables in day order, as a year of
+// nightly ingests stores them (one ingest of a year stores them account by
+// account, as synthTrail.write does).
+func storeByDay(t *testing.T, db *DB) {
+	t.Helper()
+	for _, tb := range []struct{ name, order string }{
+		{"ingested_files", "delivery_day NULLS LAST, account_id, region, source"},
+		{"digest_log_files", "delivery_day NULLS LAST, account_id, region, s3_object"},
+		{"digest_files", "digest_end, account_id, region"},
+	} {
+		for _, q := range []string{
+			`CREATE TEMP TABLE reorder AS SELECT * FROM ` + tb.name + ` ORDER BY ` + tb.order,
+			`DELETE FROM ` + tb.name,
+			`INSERT INTO ` + tb.name + ` SELECT * FROM reorder`,
+			`DROP TABLE reorder`,
+		} {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+	}
+}
+
+// TestIntegritySlicesStoredByDay: the pass cuts its slices in the order
+// the rows are stored in (by account after one large ingest, by day after
+// nightly ones), and either way finds exactly the planted outcomes, also
+// when a digest's previous digest is in another slice.
+func TestIntegritySlicesStoredByDay(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		byDay       bool
+		logs, chain int64
+	}{
+		{"accounts", false, 13, 1},
+		{"days", true, 90, 7},
+		{"days split", true, 13, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			setSlices(t, c.logs, c.chain)
+			// About one (account, region) of the synthetic trail, or one
+			// of its days, per block.
+			b := integrityBlockRows
+			integrityBlockRows = 48
+			t.Cleanup(func() { integrityBlockRows = b })
+			ctx := context.Background()
+			db, err := Open(ctx, filepath.Join(t.TempDir(), "i.duckdb"), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			truth := synthTrail{accounts: 3, regions: 2, days: 6, filesPerDay: 7, odd: 30}.write(t, db)
+			if c.byDay {
+				storeByDay(t, db)
+			}
+			conn, err := db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := storedByDay(ctx, conn)
+			conn.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != c.byDay {
+				t.Fatalf("stored by day: %v, want %v", got, c.byDay)
+			}
+			for pass := 1; pass <= 2; pass++ {
+				if err := db.UpdateIntegrity(ctx, 0); err != nil {
+					t.Fatalf("pass %d: %v", pass, err)
+				}
+				truth.check(t, db)
+			}
+			var slices int64
+			if err := db.QueryRowContext(ctx, `SELECT max(slices) FROM integrity_passes`).Scan(&slices); err != nil {
+				t.Fatal(err)
+			}
+			if slices < 8 {
+				t.Errorf("cut into %d slices only: the test does not exercise slicing", slices)
+			}
+		})
+	}
+}
+
 // TestIntegrityIncompletePass: a pass that started and never finished is a
 // failure of its own in the report, whatever the files say.
 func TestIntegrityIncompletePass(t *testing.T) {
