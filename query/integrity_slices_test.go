@@ -607,11 +607,15 @@ func TestSliceCutter(t *testing.T) {
 // digests of a day that had none.
 func TestIntegrityIncremental(t *testing.T) {
 	for _, c := range []struct {
-		name string
-		rows int64
-	}{{"one slice", 1 << 40}, {"days", 13}} {
+		name  string
+		rows  int64
+		byDay bool // stored by day, so cut by day (TestIntegritySlicesStoredByDay)
+	}{{"one slice", 1 << 40, false}, {"days", 13, false}, {"stored by day", 13, true}} {
 		t.Run(c.name, func(t *testing.T) {
 			setSlices(t, c.rows, c.rows)
+			b := integrityBlockRows
+			integrityBlockRows = 48
+			t.Cleanup(func() { integrityBlockRows = b })
 			ctx := context.Background()
 			db, err := Open(ctx, filepath.Join(t.TempDir(), "i.duckdb"), false)
 			if err != nil {
@@ -620,6 +624,9 @@ func TestIntegrityIncremental(t *testing.T) {
 			defer db.Close()
 			trail := synthTrail{accounts: 3, regions: 2, days: 6, filesPerDay: 7, odd: 10}
 			truth := trail.write(t, db)
+			if c.byDay {
+				storeByDay(t, db)
+			}
 			if _, err := db.ExecContext(ctx, `INSERT INTO runs (run_id, started_at, status) VALUES (1, now(), 'ok'), (2, now(), 'ok')`); err != nil {
 				t.Fatal(err)
 			}
