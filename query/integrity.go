@@ -164,8 +164,9 @@ func (c *sliceCutter) done() []integrityRange {
 //
 // The work is cut into slices of at most integritySliceRows log files and
 // listings (integrityChainRows digests), each a range of (account, region,
-// delivery day), matched and committed on its own, so memory stays bounded
-// by the slice whatever the size of the database. The pass is recorded in
+// delivery day), or of (day, account, region) when the rows are stored day
+// by day (storedByDay), matched and committed on its own, so memory stays
+// bounded by the slice whatever the size of the database. The pass is recorded in
 // integrity_passes: one that stops midway is reported as incomplete by
 // `rootaudit integrity` until a later pass finishes.
 //
