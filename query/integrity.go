@@ -69,6 +69,9 @@ var (
 	// integrityBlockRows is the block of consecutive rows integrity_order.sql
 	// looks at to tell how rows are stored: the writer's row group.
 	integrityBlockRows = int64(writerRowGroup)
+	// integrityOrder overrides what storedByDay finds ("accounts" or
+	// "days"), for tests of trails too small to have an order.
+	integrityOrder = ""
 )
 
 // integrityRange is one slice of the pass: the (account, region, delivery
@@ -361,6 +364,9 @@ func logSlices(ctx context.Context, conn *sql.Conn) ([]integrityRange, error) {
 // ingest of a year, in S3's listing order), so that slices cut by day skip
 // more of the table than slices cut by account.
 func storedByDay(ctx context.Context, conn *sql.Conn) (bool, error) {
+	if integrityOrder != "" {
+		return integrityOrder == "days", nil
+	}
 	var accounts, days float64
 	if err := conn.QueryRowContext(ctx, integrityOrderSQL, integrityBlockRows).Scan(&accounts, &days); err != nil {
 		return false, fmt.Errorf("see how log files are stored: %w", err)
