@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	_ "embed"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -26,18 +27,10 @@ var (
 	integrityLogDaysSQL string
 	//go:embed sql/integrity_order.sql
 	integrityOrderSQL string
-	//go:embed sql/integrity_slice_accounts.sql
-	integritySliceAccountsSQL string
-	//go:embed sql/integrity_slice_days.sql
-	integritySliceDaysSQL string
 	//go:embed sql/integrity_day_counts.sql
 	integrityDayCountsSQL string
-	//go:embed sql/integrity_day_pairs.sql
-	integrityDayPairsSQL string
 	//go:embed sql/integrity_chain_days.sql
 	integrityChainDaysSQL string
-	//go:embed sql/integrity_chain_day_pairs.sql
-	integrityChainDayPairsSQL string
 	//go:embed sql/integrity_logs.sql
 	integrityLogsSQL string
 	//go:embed sql/integrity_chain_pairs.sql
@@ -69,23 +62,34 @@ var (
 	// integrityBlockRows is the block of consecutive rows integrity_order.sql
 	// looks at to tell how rows are stored: the writer's row group.
 	integrityBlockRows = int64(writerRowGroup)
-	// integrityOrder overrides what storedByDay finds ("accounts" or
-	// "days"), for tests of trails too small to have an order.
-	integrityOrder = ""
+	// integrityStrips, when above 0, is the number of strips of days to
+	// cut instead of what stripCount finds: for tests of trails too small
+	// to have an order.
+	integrityStrips = 0
 )
 
 // integrityRange is one slice of the pass: the (account, region, delivery
 // day) values above lo (or from the lowest, loOpen) up to and including hi
-// (or to the highest, hiOpen); or, with null, the rows where any of the
-// three is unknown (one bucket of them); or, with all, every row.
+// (or to the highest, hiOpen), with strips only those of the strip's days;
+// or, with null, the rows where any of the three is unknown (one bucket of
+// them); or, with all, every row.
 type integrityRange struct {
 	all, null      bool
 	loOpen, hiOpen bool
 	lo, hi         sliceBound
+	strips         bool // the pass cuts strips of days: this slice is in strip
+	strip          strip
 	// The rows with an unknown account, region or day are cut into
 	// buckets by a hash of their key: null slice bucket of buckets.
 	bucket, buckets int64
 	rows            int64 // what the slice was cut with
+}
+
+// strip is a range of delivery days (of digests, end days), both included,
+// and the rows it was cut with.
+type strip struct {
+	lo, hi time.Time
+	rows   int64
 }
 
 type sliceBound struct {
@@ -96,11 +100,6 @@ type sliceBound struct {
 // endOfPair is the day bound that puts every day of an (account, region)
 // below it.
 var endOfPair = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
-
-// endOfDay is the account and region bound that puts every (account,
-// region) of a day below it, when slices are cut by day: the highest code
-// point, above every account ID and region name.
-const endOfDay = "\U0010FFFF"
 
 // sliceCutter packs consecutive (account, region[, day]) counts into
 // slices of at most limit rows; a single value larger than the limit is a
@@ -142,19 +141,32 @@ func (c *sliceCutter) cut() {
 }
 
 // done returns the slices: one for everything when it all fits in one,
-// else the ranges cut, the last open above, and the slice of unknowns.
+// else the ranges cut, the last open above, and the slices of unknowns.
 func (c *sliceCutter) done() []integrityRange {
 	if c.total+c.nulls <= c.limit {
 		return []integrityRange{{all: true, rows: c.total + c.nulls}}
 	}
+	return append(c.ranges(), nullSlices(c.nulls, c.limit, false)...)
+}
+
+// ranges returns the ranges cut, the last open above; none if nothing was
+// counted.
+func (c *sliceCutter) ranges() []integrityRange {
+	if c.total == 0 {
+		return nil
+	}
 	c.cur.hiOpen = true
 	c.cur.rows = c.n
-	out := append(c.slices, c.cur)
-	if c.nulls > 0 {
-		n := (c.nulls + c.limit - 1) / c.limit
-		for b := int64(0); b < n; b++ {
-			out = append(out, integrityRange{null: true, bucket: b, buckets: n, rows: c.nulls / n})
-		}
+	return append(c.slices, c.cur)
+}
+
+// nullSlices cuts the rows whose account, region or day is unknown into
+// buckets of at most limit rows (by a hash of their key).
+func nullSlices(nulls, limit int64, strips bool) []integrityRange {
+	var out []integrityRange
+	n := (nulls + limit - 1) / limit
+	for b := int64(0); b < n; b++ {
+		out = append(out, integrityRange{null: true, strips: strips, bucket: b, buckets: n, rows: nulls / n})
 	}
 	return out
 }
@@ -167,8 +179,8 @@ func (c *sliceCutter) done() []integrityRange {
 //
 // The work is cut into slices of at most integritySliceRows log files and
 // listings (integrityChainRows digests), each a range of (account, region,
-// delivery day), or of (day, account, region) when the rows are stored day
-// by day (storedByDay), matched and committed on its own, so memory stays
+// delivery day), within a strip of days when the rows are not stored
+// account by account (stripCount), matched and committed on its own, so memory stays
 // bounded by the slice whatever the size of the database. The pass is recorded in
 // integrity_passes: one that stops midway is reported as incomplete by
 // `rootaudit integrity` until a later pass finishes.
@@ -226,36 +238,23 @@ func (db *DB) UpdateIntegrity(ctx context.Context, run int64) error {
 	if err := conn.QueryRowContext(ctx, integrityPassStartSQL, time.Now().UTC(), through).Scan(&pass); err != nil {
 		return fail(fmt.Errorf("record the pass: %w", err))
 	}
-	if _, err := conn.ExecContext(ctx, integritySliceAccountsSQL); err != nil {
-		return fail(err)
+	// How the rows are stored is looked at once, and only for a pass
+	// that needs more than one slice.
+	var blocks []storageBlock
+	storage := func() ([]storageBlock, error) {
+		var err error
+		if blocks == nil {
+			blocks, err = storageBlocks(ctx, conn)
+		}
+		return blocks, err
 	}
-	chain, err := chainSlices(ctx, conn)
+	chain, err := cutSlices(ctx, conn, storage, "digests", integrityChainDaysSQL, integrityChainPairsSQL, "", integrityChainRows)
 	if err != nil {
 		return fail(err)
 	}
-	logs, err := logSlices(ctx, conn)
+	logs, err := cutSlices(ctx, conn, storage, "log files", integrityDayCountsSQL, integrityLogPairsSQL, integrityLogDaysSQL, integritySliceRows)
 	if err != nil {
 		return fail(err)
-	}
-	if len(chain) > 1 || len(logs) > 1 {
-		// Each slice reads the row groups whose zone maps overlap its
-		// range: cut across the order the rows are stored in, every
-		// slice reads nearly the whole table.
-		byDay, err := storedByDay(ctx, conn)
-		if err != nil {
-			return fail(err)
-		}
-		if byDay {
-			if _, err := conn.ExecContext(ctx, integritySliceDaysSQL); err != nil {
-				return fail(err)
-			}
-			if chain, err = daySlices(ctx, conn, "digests", integrityChainDaysSQL, integrityChainDayPairsSQL, integrityChainRows); err != nil {
-				return fail(err)
-			}
-			if logs, err = daySlices(ctx, conn, "log files", integrityDayCountsSQL, integrityDayPairsSQL, integritySliceRows); err != nil {
-				return fail(err)
-			}
-		}
 	}
 	if err := runSlices(ctx, conn, chain, integrityChainSQL, integrityChainRows); err != nil {
 		return fail(fmt.Errorf("digest chain, %w", err))
@@ -269,176 +268,255 @@ func (db *DB) UpdateIntegrity(ctx context.Context, run int64) error {
 	return nil
 }
 
-// chainSlices cuts the digests into slices of whole (account, region) pairs.
-func chainSlices(ctx context.Context, conn *sql.Conn) ([]integrityRange, error) {
-	c := newSliceCutter(integrityChainRows)
-	rows, err := conn.QueryContext(ctx, integrityChainPairsSQL)
+// dayCount is how many rows of the pass have one delivery (or end) day.
+type dayCount struct {
+	day time.Time
+	n   int64
+}
+
+// cutSlices cuts what (digests, or log files and listings) into slices of
+// at most limit rows. storage tells how rows are stored (storageBlocks);
+// days counts the rows of each day, with a NULL day for the rows whose
+// account, region or day is unknown; pairs counts them
+// by (account, region), and drill (if any) by day for one pair too large
+// for a slice. When everything fits, that is one slice; else, the
+// (account, region[, day]) ranges, within strips of days when stripCount
+// finds that they read less of the tables, and the unknowns in shares.
+func cutSlices(ctx context.Context, conn *sql.Conn, storage func() ([]storageBlock, error), what, days, pairs, drill string, limit int64) ([]integrityRange, error) {
+	if err := setSliceVars(ctx, conn, integrityRange{all: true}); err != nil { // no strip
+		return nil, err
+	}
+	counts, nulls, err := countDays(ctx, conn, what, days)
 	if err != nil {
-		return nil, fmt.Errorf("count digests: %w", err)
+		return nil, err
+	}
+	var total int64
+	for _, d := range counts {
+		total += d.n
+	}
+	if total+nulls <= limit {
+		return []integrityRange{{all: true, rows: total + nulls}}, nil
+	}
+	n := integrityStrips
+	if n <= 0 {
+		blocks, err := storage()
+		if err != nil {
+			return nil, err
+		}
+		n = stripCount(blocks, (total+limit-1)/limit, len(counts))
+	}
+	if n <= 1 || len(counts) <= 1 {
+		return cutStrip(ctx, conn, what, pairs, drill, limit, nil)
+	}
+	// Each strip holds about as many rows as the slices of its ranges of
+	// accounts: days packed up to that, so that few slices are left part
+	// empty.
+	slices := (total + limit - 1) / limit
+	capacity := (slices + int64(n) - 1) / int64(n) * limit
+	var out []integrityRange
+	for _, st := range cutStrips(counts, capacity) {
+		if st.rows <= limit {
+			// One slice: no need to count the strip's pairs.
+			out = append(out, integrityRange{loOpen: true, hiOpen: true, strips: true, strip: st, rows: st.rows})
+			continue
+		}
+		if err := setSliceVars(ctx, conn, integrityRange{strips: true, strip: st}); err != nil {
+			return nil, err
+		}
+		slices, err := cutStrip(ctx, conn, what, pairs, drill, limit, &st)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, slices...)
+	}
+	return append(out, nullSlices(nulls, limit, true)...), nil
+}
+
+// countDays reads a count of rows per day, in day order, and of the rows
+// whose account, region or day is unknown (the NULL day).
+func countDays(ctx context.Context, conn *sql.Conn, what, q string) ([]dayCount, int64, error) {
+	var counts []dayCount // one per day: thousands at most
+	var nulls int64
+	rows, err := conn.QueryContext(ctx, q)
+	if err != nil {
+		return nil, 0, fmt.Errorf("count %s by day: %w", what, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var a, r sql.NullString
+		var d sql.NullTime
 		var n int64
-		if err := rows.Scan(&a, &r, &n); err != nil {
-			return nil, fmt.Errorf("count digests: %w", err)
+		if err := rows.Scan(&d, &n); err != nil {
+			return nil, 0, fmt.Errorf("count %s by day: %w", what, err)
 		}
-		if !a.Valid || !r.Valid {
-			c.nulls += n
+		if !d.Valid {
+			nulls += n
 			continue
 		}
-		c.add(sliceBound{a.String, r.String, endOfPair}, n)
+		counts = append(counts, dayCount{d.Time, n})
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count digests: %w", err)
+		return nil, 0, fmt.Errorf("count %s by day: %w", what, err)
 	}
-	return c.done(), nil
+	return counts, nulls, nil
 }
 
-// logSlices cuts the log files and listings into slices: whole (account,
-// region) pairs packed together, and a pair too large for one slice cut by
-// delivery day.
-func logSlices(ctx context.Context, conn *sql.Conn) ([]integrityRange, error) {
+// cutStrip cuts the rows of one strip of days (all of them when st is
+// nil, the unknowns' slices included) into slices: whole (account, region)
+// pairs packed together, and a pair too large for one slice cut by
+// delivery day when drill counts its days (digests are never cut inside a
+// pair: a pair has one digest an hour).
+func cutStrip(ctx context.Context, conn *sql.Conn, what, pairs, drill string, limit int64, st *strip) ([]integrityRange, error) {
 	type pair struct {
 		account, region string
 		n               int64
 	}
-	var pairs []pair // one per account and region: thousands at most
+	var ps []pair // one per account and region: thousands at most
 	var nulls int64
-	rows, err := conn.QueryContext(ctx, integrityLogPairsSQL)
+	rows, err := conn.QueryContext(ctx, pairs)
 	if err != nil {
-		return nil, fmt.Errorf("count log files: %w", err)
+		return nil, fmt.Errorf("count %s: %w", what, err)
 	}
 	for rows.Next() {
 		var a, r sql.NullString
 		var n int64
 		if err := rows.Scan(&a, &r, &n); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("count log files: %w", err)
+			return nil, fmt.Errorf("count %s: %w", what, err)
 		}
 		if !a.Valid || !r.Valid {
 			nulls += n
 			continue
 		}
-		pairs = append(pairs, pair{a.String, r.String, n})
+		ps = append(ps, pair{a.String, r.String, n})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count log files: %w", err)
+		return nil, fmt.Errorf("count %s: %w", what, err)
 	}
-	c := newSliceCutter(integritySliceRows)
-	c.nulls = nulls
-	for _, p := range pairs {
-		if p.n <= integritySliceRows {
+	c := newSliceCutter(limit)
+	for _, p := range ps {
+		if p.n <= limit || drill == "" {
 			c.add(sliceBound{p.account, p.region, endOfPair}, p.n)
 			continue
 		}
 		c.cut()
-		rows, err := conn.QueryContext(ctx, integrityLogDaysSQL, p.account, p.region)
+		rows, err := conn.QueryContext(ctx, drill, p.account, p.region)
 		if err != nil {
-			return nil, fmt.Errorf("count log files of %s %s: %w", p.account, p.region, err)
+			return nil, fmt.Errorf("count %s of %s %s: %w", what, p.account, p.region, err)
 		}
 		for rows.Next() {
 			var day time.Time
 			var n int64
 			if err := rows.Scan(&day, &n); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("count log files of %s %s: %w", p.account, p.region, err)
+				return nil, fmt.Errorf("count %s of %s %s: %w", what, p.account, p.region, err)
 			}
 			c.add(sliceBound{p.account, p.region, day}, n)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("count log files of %s %s: %w", p.account, p.region, err)
+			return nil, fmt.Errorf("count %s of %s %s: %w", what, p.account, p.region, err)
 		}
 		// The rest of the pair's range (nothing today) stays in its
 		// last slice.
 		c.last.day = endOfPair
 		c.cut()
 	}
-	return c.done(), nil
+	if st == nil {
+		// The unknowns are counted here, with every known row.
+		c.nulls = nulls
+		return c.done(), nil
+	}
+	out := c.ranges()
+	for i := range out {
+		out[i].strips, out[i].strip = true, *st
+	}
+	return out, nil
 }
 
-// storedByDay reports whether the log files and listings are stored day by
-// day (a year of nightly ingests) rather than account by account (one
-// ingest of a year, in S3's listing order), so that slices cut by day skip
-// more of the table than slices cut by account.
-func storedByDay(ctx context.Context, conn *sql.Conn) (bool, error) {
-	if integrityOrder != "" {
-		return integrityOrder == "days", nil
-	}
-	var accounts, days float64
-	if err := conn.QueryRowContext(ctx, integrityOrderSQL, integrityBlockRows).Scan(&accounts, &days); err != nil {
-		return false, fmt.Errorf("see how log files are stored: %w", err)
-	}
-	return days < accounts, nil
+// storageBlock is what one block of integrityBlockRows consecutive rows
+// holds: its rows, and the share of all accounts and of all delivery days
+// among them.
+type storageBlock struct {
+	n              int64
+	accounts, days float64
 }
 
-// daySlices cuts what counts (log files and listings, or digests) into
-// slices as logSlices does, by (day, account, region): whole days packed
-// together, and a day too large for one slice cut by account and region.
-// days counts the rows of each day, with a NULL day for the unknowns;
-// pairs counts those of one day by account and region.
-func daySlices(ctx context.Context, conn *sql.Conn, what, days, pairs string, limit int64) ([]integrityRange, error) {
-	type count struct {
-		day time.Time
-		n   int64
-	}
-	var counts []count // one per day: thousands at most
-	var nulls int64
-	rows, err := conn.QueryContext(ctx, days)
+func storageBlocks(ctx context.Context, conn *sql.Conn) ([]storageBlock, error) {
+	rows, err := conn.QueryContext(ctx, integrityOrderSQL, integrityBlockRows)
 	if err != nil {
-		return nil, fmt.Errorf("count %s by day: %w", what, err)
+		return nil, fmt.Errorf("see how log files are stored: %w", err)
 	}
+	defer rows.Close()
+	out := []storageBlock{} // rows / 32,768: about a thousand at 23 million files
 	for rows.Next() {
-		var d sql.NullTime
-		var n int64
-		if err := rows.Scan(&d, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("count %s by day: %w", what, err)
+		var b storageBlock
+		if err := rows.Scan(&b.n, &b.accounts, &b.days); err != nil {
+			return nil, fmt.Errorf("see how log files are stored: %w", err)
 		}
-		if !d.Valid {
-			nulls += n
-			continue
-		}
-		counts = append(counts, count{d.Time, n})
+		out = append(out, b)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count %s by day: %w", what, err)
+		return nil, fmt.Errorf("see how log files are stored: %w", err)
 	}
-	c := newSliceCutter(limit)
-	c.nulls = nulls
-	for _, d := range counts {
-		if d.n <= limit {
-			c.add(sliceBound{endOfDay, endOfDay, d.day}, d.n)
-			continue
+	return out, nil
+}
+
+// stripCount chooses how many strips of days to cut the pass into, for
+// slices of at least slices in all over days distinct days, from how the
+// rows are stored. A slice reads the row groups whose zone maps overlap
+// both its strip and its range of accounts. With d strips, each cut into
+// about slices/d ranges of accounts, a block holding a share f of the
+// accounts and g of the days is read by about min(a, f·a+1) × min(d, g·d+1)
+// slices (a = slices/d); the count returned minimizes the rows read so.
+// Rows stored account by account (one ingest of a year) give 1: ranges of
+// accounts over all days. Rows stored day by day (nightly ingests) give
+// about one strip a slice. A year ingested at once and then a year of
+// nightly runs gives about the square root of the slices, where either
+// pure cut reads half the rows in every slice.
+func stripCount(blocks []storageBlock, slices int64, days int) int {
+	if days < 1 || slices < 2 {
+		return 1
+	}
+	cost := func(d int) float64 {
+		a := math.Max(1, math.Ceil(float64(slices)/float64(d)))
+		var c float64
+		for _, b := range blocks {
+			c += float64(b.n) * math.Min(a, b.accounts*a+1) * math.Min(float64(d), b.days*float64(d)+1)
 		}
-		c.cut()
-		name := d.day.Format(time.DateOnly)
-		rows, err := conn.QueryContext(ctx, pairs, name)
-		if err != nil {
-			return nil, fmt.Errorf("count %s of %s: %w", what, name, err)
-		}
-		for rows.Next() {
-			var a, r string
-			var n int64
-			if err := rows.Scan(&a, &r, &n); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("count %s of %s: %w", what, name, err)
+		return c
+	}
+	best, bestCost := 1, cost(1)
+	try := func(d int) {
+		if d > 1 && d <= days {
+			if c := cost(d); c < bestCost*0.95 { // fewer strips on a near tie
+				best, bestCost = d, c
 			}
-			c.add(sliceBound{a, r, d.day}, n)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("count %s of %s: %w", what, name, err)
-		}
-		// The rest of the day's range (nothing today) stays in its last
-		// slice.
-		c.last.account, c.last.region = endOfDay, endOfDay
-		c.cut()
 	}
-	return c.done(), nil
+	for d := 2; d < days; d *= 2 {
+		try(d)
+	}
+	try(int(min(slices, int64(days)))) // a slice a strip
+	try(days)
+	return best
+}
+
+// cutStrips packs consecutive days into strips of at most capacity rows; a
+// day larger than that is a strip of its own.
+func cutStrips(days []dayCount, capacity int64) []strip {
+	var out []strip
+	cur := strip{lo: days[0].day}
+	for i, d := range days {
+		if cur.rows > 0 && cur.rows+d.n > capacity {
+			cur.hi = days[i-1].day
+			out = append(out, cur)
+			cur = strip{lo: d.day}
+		}
+		cur.rows += d.n
+	}
+	cur.hi = days[len(days)-1].day
+	return append(out, cur)
 }
 
 // runSlices runs stmts on each slice in turn, each in its own transaction.
@@ -469,18 +547,8 @@ func runSlice(ctx context.Context, conn *sql.Conn, s integrityRange, stmts strin
 		return err
 	}
 	err := func() error {
-		for _, v := range []struct {
-			name, expr string
-			val        any
-		}{
-			{"slice_all", "?", s.all}, {"slice_null", "?", s.null}, {"lo_open", "?", s.loOpen}, {"hi_open", "?", s.hiOpen},
-			{"lo_a", "?", s.lo.account}, {"lo_r", "?", s.lo.region}, {"lo_d", "CAST(? AS DATE)", dayString(s.lo.day)},
-			{"hi_a", "?", s.hi.account}, {"hi_r", "?", s.hi.region}, {"hi_d", "CAST(? AS DATE)", dayString(s.hi.day)},
-			{"null_bucket", "?", s.bucket}, {"null_buckets", "?", max(s.buckets, 1)},
-		} {
-			if _, err := conn.ExecContext(ctx, `SET VARIABLE `+v.name+` = `+v.expr, v.val); err != nil {
-				return fmt.Errorf("set %s: %w", v.name, err)
-			}
+		if err := setSliceVars(ctx, conn, s); err != nil {
+			return err
 		}
 		for _, st := range SplitStatements(stmts) {
 			if BlankStatement(st) {
@@ -512,6 +580,26 @@ func runSlice(ctx context.Context, conn *sql.Conn, s integrityRange, stmts strin
 	return nil
 }
 
+// setSliceVars sets the variables integrity_macros.sql reads for slice s;
+// for counting, only its strip matters.
+func setSliceVars(ctx context.Context, conn *sql.Conn, s integrityRange) error {
+	for _, v := range []struct {
+		name, expr string
+		val        any
+	}{
+		{"slice_all", "?", s.all}, {"slice_null", "?", s.null}, {"lo_open", "?", s.loOpen}, {"hi_open", "?", s.hiOpen},
+		{"lo_a", "?", s.lo.account}, {"lo_r", "?", s.lo.region}, {"lo_d", "CAST(? AS DATE)", dayString(s.lo.day)},
+		{"hi_a", "?", s.hi.account}, {"hi_r", "?", s.hi.region}, {"hi_d", "CAST(? AS DATE)", dayString(s.hi.day)},
+		{"strips", "?", s.strips}, {"strip_lo", "CAST(? AS DATE)", dayString(s.strip.lo)}, {"strip_hi", "CAST(? AS DATE)", dayString(s.strip.hi)},
+		{"null_bucket", "?", s.bucket}, {"null_buckets", "?", max(s.buckets, 1)},
+	} {
+		if _, err := conn.ExecContext(ctx, `SET VARIABLE `+v.name+` = `+v.expr, v.val); err != nil {
+			return fmt.Errorf("set %s: %w", v.name, err)
+		}
+	}
+	return nil
+}
+
 // dayString is a bound's day as DuckDB reads a DATE; the zero time (an open
 // bound, whose value is never compared) as the lowest date.
 func dayString(t time.Time) string {
@@ -533,15 +621,16 @@ func (s integrityRange) String() string {
 		if open {
 			return none
 		}
-		switch {
-		case v.account == endOfDay:
-			return dayString(v.day)
-		case v.day.Equal(endOfPair):
+		if v.day.Equal(endOfPair) {
 			return v.account + " " + v.region
 		}
 		return fmt.Sprintf("%s %s %s", v.account, v.region, dayString(v.day))
 	}
-	return fmt.Sprintf("slice after %s up to %s", b(s.loOpen, s.lo, "the start"), b(s.hiOpen, s.hi, "the end"))
+	in := ""
+	if s.strips {
+		in = fmt.Sprintf(" of days %s to %s", dayString(s.strip.lo), dayString(s.strip.hi))
+	}
+	return fmt.Sprintf("slice after %s up to %s%s", b(s.loOpen, s.lo, "the start"), b(s.hiOpen, s.hi, "the end"), in)
 }
 
 // IntegrityCount is one line of the integrity summary.

@@ -348,10 +348,43 @@ func storeByDay(t *testing.T, db *DB) {
 	}
 }
 
-// TestIntegritySlicesStoredByDay: the pass cuts its slices in the order
-// the rows are stored in (by account after one large ingest, by day after
-// nightly ones), and either way finds exactly the planted outcomes, also
-// when a digest's previous digest is in another slice.
+// stripsOf returns how many strips of days the pass would cut db's log
+// files and listings into.
+func stripsOf(t *testing.T, db *DB) int {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := setSliceVars(ctx, conn, integrityRange{all: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{integrityMacrosSQL, `SET VARIABLE units_only = false`, `SET VARIABLE since_run = -1`, integrityUnitsSQL} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	days, _, err := countDays(ctx, conn, "log files", integrityDayCountsSQL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, d := range days {
+		total += d.n
+	}
+	blocks, err := storageBlocks(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stripCount(blocks, (total+integritySliceRows-1)/integritySliceRows, len(days))
+}
+
+// TestIntegritySlicesStoredByDay: the pass cuts its slices across the
+// accounts after one large ingest, and in strips of days after nightly
+// ones (rows stored day by day), and either way finds exactly the planted
+// outcomes, also when a digest's previous digest is in another strip.
 func TestIntegritySlicesStoredByDay(t *testing.T) {
 	for _, c := range []struct {
 		name        string
@@ -379,17 +412,8 @@ func TestIntegritySlicesStoredByDay(t *testing.T) {
 			if c.byDay {
 				storeByDay(t, db)
 			}
-			conn, err := db.Conn(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := storedByDay(ctx, conn)
-			conn.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != c.byDay {
-				t.Fatalf("stored by day: %v, want %v", got, c.byDay)
+			if n := stripsOf(t, db); (n > 1) != c.byDay {
+				t.Fatalf("%d strips of days chosen: rows stored by day %v", n, c.byDay)
 			}
 			for pass := 1; pass <= 2; pass++ {
 				if err := db.UpdateIntegrity(ctx, 0); err != nil {
@@ -712,5 +736,51 @@ func TestIntegrityIncremental(t *testing.T) {
 			}
 			truth.check(t, db)
 		})
+	}
+}
+
+// TestStripCount: rows stored account by account are cut across accounts
+// only, rows stored day by day into about a strip a slice, and a year
+// ingested at once followed by a year of nightly runs in between, where
+// either pure cut would read half the rows in every slice.
+func TestStripCount(t *testing.T) {
+	const accounts, days, slices = 100, 730, 500
+	byAccount := storageBlock{n: 32768, accounts: 1.0 / accounts, days: 1}
+	byDay := storageBlock{n: 32768, accounts: 1, days: 1.0 / days}
+	many := func(b storageBlock, n int) []storageBlock {
+		out := make([]storageBlock, n)
+		for i := range out {
+			out[i] = b
+		}
+		return out
+	}
+	if n := stripCount(many(byAccount, 700), slices, days); n != 1 {
+		t.Errorf("stored by account: %d strips, want 1", n)
+	}
+	if n := stripCount(many(byDay, 700), slices, days); n < slices/2 {
+		t.Errorf("stored by day: %d strips, want about one a slice (%d)", n, slices)
+	}
+	mixed := append(many(byAccount, 350), many(byDay, 350)...)
+	if n := stripCount(mixed, slices, days); n < 8 || n > 64 {
+		t.Errorf("half each way: %d strips, want about the square root of %d slices", n, slices)
+	}
+	if n := stripCount(mixed, 1, days); n != 1 {
+		t.Errorf("one slice: %d strips", n)
+	}
+}
+
+// TestCutStrips: days are packed up to the capacity; a larger day is a
+// strip of its own; every day is in exactly one strip.
+func TestCutStrips(t *testing.T) {
+	d0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	day := func(i int) time.Time { return d0.AddDate(0, 0, i) }
+	var in []dayCount
+	for i, n := range []int64{10, 10, 10, 30, 5, 5} {
+		in = append(in, dayCount{day(i), n})
+	}
+	got := cutStrips(in, 20)
+	want := []strip{{day(0), day(1), 20}, {day(2), day(2), 10}, {day(3), day(3), 30}, {day(4), day(5), 10}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("cutStrips: %v, want %v", got, want)
 	}
 }

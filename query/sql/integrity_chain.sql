@@ -1,8 +1,8 @@
 -- integrity_chain: the chain status of the digests of one slice
--- (integrity_slice_accounts.sql, integrity_slice_days.sql). A digest names
--- the previous digest of its account and region: cut by (account, region)
--- pairs, the previous digest is always in the same slice; cut by day, it
--- is looked up among the digests that end near the day its key names.
+-- (integrity_macros.sql). A digest names the previous digest of its
+-- account and region: without strips, that is always in the same slice;
+-- with strips, it is looked up among the digests of the same pairs that
+-- end near the day its key names, which can be an earlier strip.
 -- Rows are matched back by rowid: a join on the long source strings cost
 -- more memory than the rest of the pass.
 --
@@ -15,9 +15,9 @@
 CREATE OR REPLACE TEMP TABLE integrity_chain_d AS
 SELECT rowid AS rid, chain_status, previous_digest_object, previous_digest_hash,
        CAST(try_strptime(regexp_extract(previous_digest_object, '/(\d{4}/\d{2}/\d{2})/[^/]*$', 1), '%Y/%m/%d') AS DATE) AS prev_day
-FROM digest_files WHERE integrity_in_chain(account_id, region, digest_end, previous_digest_object);
+FROM digest_files WHERE integrity_in_pairs(account_id, region, digest_end, previous_digest_object);
 
--- Where the previous digests can be, for slices cut by day
+-- Where the previous digests can be, with strips
 -- (integrity_prev_near): a digest ends within a day of the day in its key,
 -- so the slice's previous digests end between the day before the first
 -- day their keys name and the day after the last. A key whose day cannot

@@ -1,5 +1,5 @@
--- integrity_chain_days: digests per end day, in slice order when slices
--- are cut by day, of the pairs an incremental pass redoes; then one row
+-- integrity_chain_days: digests per end day, of the pairs an incremental
+-- pass redoes, to cut strips of days (query/integrity.go); then one row
 -- with a NULL day for digests whose account, region or end is unknown.
 SELECT CASE WHEN account_id IS NOT NULL AND region IS NOT NULL THEN CAST(digest_end AS DATE) END AS day,
        count(*) AS n

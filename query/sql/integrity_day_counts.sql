@@ -1,8 +1,7 @@
 -- integrity_day_counts: how many log files, digest listings and unread
--- listings each delivery day has, in the order slices are cut when rows
--- are stored day by day (query/integrity.go), of the units an incremental
--- pass redoes; then one row with a NULL day for the rows whose account,
--- region or delivery day is unknown.
+-- listings each delivery day has, of the units an incremental pass
+-- redoes, to cut strips of days (query/integrity.go); then one row with a
+-- NULL day for the rows whose account, region or delivery day is unknown.
 WITH counts AS (
     SELECT delivery_day, account_id IS NULL OR region IS NULL AS unknown, count(*) AS n
     FROM ingested_files WHERE kind = 'log' AND integrity_in_units(account_id, region, delivery_day) GROUP BY ALL
