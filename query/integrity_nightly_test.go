@@ -29,9 +29,7 @@ import (
 // pass over the nightly database must change nothing.
 func TestIntegrityNightlyMatchesBulk(t *testing.T) {
 	setSlices(t, 60, 6)
-	b := integrityBlockRows
-	integrityBlockRows = 64
-	t.Cleanup(func() { integrityBlockRows = b })
+	smallStorage(t)
 	ctx := context.Background()
 
 	dir := t.TempDir()

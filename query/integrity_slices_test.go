@@ -348,6 +348,15 @@ func storeByDay(t *testing.T, db *DB) {
 	}
 }
 
+// smallStorage makes the pass look at how a small synthetic trail's rows
+// are stored: blocks of about one (account, region) or one day of it, and
+// strips from two slices on.
+func smallStorage(t *testing.T) {
+	b, m := integrityBlockRows, minStripSlices
+	integrityBlockRows, minStripSlices = 48, 2
+	t.Cleanup(func() { integrityBlockRows, minStripSlices = b, m })
+}
+
 // stripsOf returns how many strips of days the pass would cut db's log
 // files and listings into.
 func stripsOf(t *testing.T, db *DB) int {
@@ -399,9 +408,7 @@ func TestIntegritySlicesStoredByDay(t *testing.T) {
 			setSlices(t, c.logs, c.chain)
 			// About one (account, region) of the synthetic trail, or one
 			// of its days, per block.
-			b := integrityBlockRows
-			integrityBlockRows = 48
-			t.Cleanup(func() { integrityBlockRows = b })
+			smallStorage(t)
 			ctx := context.Background()
 			db, err := Open(ctx, filepath.Join(t.TempDir(), "i.duckdb"), false)
 			if err != nil {
@@ -637,9 +644,7 @@ func TestIntegrityIncremental(t *testing.T) {
 	}{{"one slice", 1 << 40, false}, {"days", 13, false}, {"stored by day", 13, true}} {
 		t.Run(c.name, func(t *testing.T) {
 			setSlices(t, c.rows, c.rows)
-			b := integrityBlockRows
-			integrityBlockRows = 48
-			t.Cleanup(func() { integrityBlockRows = b })
+			smallStorage(t)
 			ctx := context.Background()
 			db, err := Open(ctx, filepath.Join(t.TempDir(), "i.duckdb"), false)
 			if err != nil {
