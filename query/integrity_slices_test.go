@@ -325,6 +325,22 @@ func TestIntegritySlices(t *testing.T) {
 	}
 }
 
+// db writes the trail into a new database, its rows stored day by day
+// with byDay (storeByDay), and returns it with what the pass must find.
+func (s synthTrail) db(t *testing.T, byDay bool) (*DB, synthTruth) {
+	t.Helper()
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "i.duckdb"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	truth := s.write(t, db)
+	if byDay {
+		storeByDay(t, db)
+	}
+	return db, truth
+}
+
 // storeByDay rewrites the trail's tables in day order, as a year of
 // nightly ingests stores them (one ingest of a year stores them account by
 // account, as synthTrail.write does).
@@ -410,15 +426,7 @@ func TestIntegritySlicesStoredByDay(t *testing.T) {
 			// of its days, per block.
 			smallStorage(t)
 			ctx := context.Background()
-			db, err := Open(ctx, filepath.Join(t.TempDir(), "i.duckdb"), false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			truth := synthTrail{accounts: 3, regions: 2, days: 6, filesPerDay: 7, odd: 30}.write(t, db)
-			if c.byDay {
-				storeByDay(t, db)
-			}
+			db, truth := synthTrail{accounts: 3, regions: 2, days: 6, filesPerDay: 7, odd: 30}.db(t, c.byDay)
 			if n := stripsOf(t, db); (n > 1) != c.byDay {
 				t.Fatalf("%d strips of days chosen: rows stored by day %v", n, c.byDay)
 			}
@@ -646,16 +654,7 @@ func TestIntegrityIncremental(t *testing.T) {
 			setSlices(t, c.rows, c.rows)
 			smallStorage(t)
 			ctx := context.Background()
-			db, err := Open(ctx, filepath.Join(t.TempDir(), "i.duckdb"), false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			trail := synthTrail{accounts: 3, regions: 2, days: 6, filesPerDay: 7, odd: 10}
-			truth := trail.write(t, db)
-			if c.byDay {
-				storeByDay(t, db)
-			}
+			db, truth := synthTrail{accounts: 3, regions: 2, days: 6, filesPerDay: 7, odd: 10}.db(t, c.byDay)
 			if _, err := db.ExecContext(ctx, `INSERT INTO runs (run_id, started_at, status) VALUES (1, now(), 'ok'), (2, now(), 'ok')`); err != nil {
 				t.Fatal(err)
 			}
