@@ -60,6 +60,17 @@ func main() {
 		case "s3floor":
 			s3floor(os.Args[2:])
 			return
+		case "prepare":
+			// prepare CACHE SIZE: generate (once) and warm a trail, and
+			// print its directory, JSON bytes and log files.
+			if err := prepare(os.Args[2:]); err != nil {
+				fmt.Fprintln(os.Stderr, "benchrun prepare:", err)
+				os.Exit(1)
+			}
+			return
+		case "noop":
+			// The harness's own floor of peak RSS (harnessFloor).
+			return
 		case "upload":
 			// upload ENDPOINT DIR: put a trail into bucket "bench" of any
 			// S3 server (for measuring against servers other than
@@ -149,14 +160,20 @@ func bench() error {
 	if err != nil {
 		return err
 	}
-	dir, err := ensureTrail(*cache, n)
+	dir, total, files, err := prepared(self, *cache, n)
 	if err != nil {
 		return err
 	}
-	total, files := warm(dir)
 	workers := runtime.NumCPU()
 	fmt.Printf("machine: %d cores, %s/%s, %s\n", workers, runtime.GOOS, runtime.GOARCH, cpuModel())
-	fmt.Printf("trail: %s (%d log files, %.1f MB of JSON)\n\n", dir, files, float64(total)/1e6)
+	fmt.Printf("trail: %s (%d log files, %.1f MB of JSON)\n", dir, files, float64(total)/1e6)
+	// A child's peak RSS reads at least this process's at exec (see
+	// prepared); a child that does nothing shows that floor.
+	_, floorRSS, err := timed(self, []string{"noop"}, nil, io.Discard)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("peak RSS floor of this harness: %d MB (no measured peak below it is real)\n\n", floorRSS/1024)
 	tmp, err := os.MkdirTemp("", "benchrun-")
 	if err != nil {
 		return err
@@ -203,7 +220,7 @@ func bench() error {
 		}
 	}
 	if err == nil {
-		endpoint, stop, err := startS3(gw, *cache, dir)
+		endpoint, stop, err := startS3(self, gw, *cache, dir)
 		if err != nil {
 			return err
 		}
@@ -265,11 +282,10 @@ func bench() error {
 		if err != nil {
 			return err
 		}
-		bdir, err := ensureTrail(*cache, nb)
+		bdir, btotal, _, err := prepared(self, *cache, nb)
 		if err != nil {
 			return err
 		}
-		btotal, _ := warm(bdir)
 		// The plain ingest's database is kept for a second run over the
 		// same files, which reads nothing but loads every stored
 		// checkpoint (a nightly run's default window is a year): its
@@ -348,6 +364,44 @@ func parseSize(s string) (int64, error) {
 }
 
 // ensureTrail generates the trail of a size once (seed 42) and reuses it.
+// prepared generates (once) and warms the trail of the given size in a
+// child process, and returns its directory, JSON bytes and log files.
+// Generating in this process would raise its peak RSS, and Linux reports a
+// child's peak as at least its parent's at the moment of exec (the child
+// starts on the parent's memory map): every RSS measured after that would
+// read at least the generator's (151 MB in a run that generated the 4 GB
+// trail, for a second ingest that peaks at 100 MB).
+func prepared(self, cache string, size int64) (string, int64, int, error) {
+	var out bytes.Buffer
+	if _, _, err := timed(self, []string{"prepare", cache, strconv.FormatInt(size, 10)}, nil, &out); err != nil {
+		return "", 0, 0, err
+	}
+	var dir string
+	var total int64
+	var files int
+	if _, err := fmt.Sscan(out.String(), &dir, &total, &files); err != nil {
+		return "", 0, 0, fmt.Errorf("benchrun prepare: %q: %w", out.String(), err)
+	}
+	return dir, total, files, nil
+}
+
+func prepare(args []string) error {
+	if len(args) != 2 {
+		return fmt.Errorf("usage: benchrun prepare CACHE SIZE")
+	}
+	size, err := strconv.ParseInt(args[1], 10, 64)
+	if err != nil {
+		return err
+	}
+	dir, err := ensureTrail(args[0], size)
+	if err != nil {
+		return err
+	}
+	total, files := warm(dir)
+	fmt.Println(dir, total, files)
+	return nil
+}
+
 func ensureTrail(cache string, size int64) (string, error) {
 	dir := filepath.Join(cache, fmt.Sprintf("trail-%dMB", size>>20))
 	if _, err := os.Stat(filepath.Join(dir, "truth.json")); err == nil {
@@ -598,7 +652,7 @@ func mkdb(args []string) {
 // startS3 starts versitygw (keeping connections alive, as S3 does) on a free loopback port over a bucket directory
 // kept in the cache, uploading the trail the first time, and returns its
 // endpoint and a stop function.
-func startS3(gw, cache, dir string) (string, func(), error) {
+func startS3(self, gw, cache, dir string) (string, func(), error) {
 	root := filepath.Join(cache, "s3-"+filepath.Base(dir))
 	os.MkdirAll(root, 0o755)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -627,7 +681,8 @@ func startS3(gw, cache, dir string) (string, func(), error) {
 	marker := root + ".uploaded"
 	if _, err := os.Stat(marker); err != nil {
 		fmt.Fprintln(os.Stderr, "uploading the trail to the loopback S3 server (once; cached)…")
-		if err := upload(endpoint, dir); err != nil {
+		// In a child process, for the reason at prepared.
+		if _, _, err := timed(self, []string{"upload", endpoint, dir}, nil, os.Stderr); err != nil {
 			stop()
 			return "", nil, err
 		}
