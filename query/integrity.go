@@ -188,10 +188,10 @@ func nullSlices(nulls, limit int64, strips bool) []integrityRange {
 // The work is cut into slices of at most integritySliceRows log files and
 // listings (integrityChainRows digests), each a range of (account, region,
 // delivery day), within a strip of days when the rows are not stored
-// account by account (stripCount), matched and committed on its own, so memory stays
-// bounded by the slice whatever the size of the database. The pass is recorded in
-// integrity_passes: one that stops midway is reported as incomplete by
-// `rootaudit integrity` until a later pass finishes.
+// account by account (stripCount), matched and committed on its own, so
+// memory stays bounded by the slice whatever the size of the database. The
+// pass is recorded in integrity_passes: one that stops midway is reported
+// as incomplete by `rootaudit integrity` until a later pass finishes.
 //
 // run is the ingest run that just ended. When the last pass finished, only
 // the (account, region, day) units that runs since then touched are redone
@@ -347,11 +347,11 @@ func cutSlices(ctx context.Context, conn *sql.Conn, storage func() ([]storageBlo
 		if err := setSliceVars(ctx, conn, integrityRange{strips: true, strip: st}); err != nil {
 			return nil, err
 		}
-		slices, err := cutStrip(ctx, conn, what, pairs, drill, limit, &st)
+		cut, err := cutStrip(ctx, conn, what, pairs, drill, limit, &st)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, slices...)
+		out = append(out, cut...)
 	}
 	return append(out, nullSlices(nulls, limit, true)...), nil
 }
@@ -466,13 +466,17 @@ type storageBlock struct {
 	accounts, days float64
 }
 
+// storageBlocks reads how the log files and listings are stored, a block
+// of integrityBlockRows rows at a time (integrity_order.sql).
 func storageBlocks(ctx context.Context, conn *sql.Conn) ([]storageBlock, error) {
 	rows, err := conn.QueryContext(ctx, integrityOrderSQL, integrityBlockRows)
 	if err != nil {
 		return nil, fmt.Errorf("see how log files are stored: %w", err)
 	}
 	defer rows.Close()
-	out := []storageBlock{} // rows / 32,768: about a thousand at 23 million files
+	// Not nil even when empty: UpdateIntegrity keeps the first answer.
+	// Rows / 32,768: about a thousand blocks at 23 million files.
+	out := []storageBlock{}
 	for rows.Next() {
 		var b storageBlock
 		if err := rows.Scan(&b.n, &b.accounts, &b.days); err != nil {
