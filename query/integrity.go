@@ -248,13 +248,13 @@ func (db *DB) UpdateIntegrity(ctx context.Context, run int64) error {
 	}
 	// How the rows are stored is looked at once, and only for a pass
 	// that needs more than one slice.
-	var blocks []storageBlock
-	storage := func() ([]storageBlock, error) {
+	var layout *storageLayout
+	storage := func() (*storageLayout, error) {
 		var err error
-		if blocks == nil {
-			blocks, err = storageBlocks(ctx, conn)
+		if layout == nil {
+			layout, err = readStorage(ctx, conn)
 		}
-		return blocks, err
+		return layout, err
 	}
 	chain, err := cutSlices(ctx, conn, storage, "digests", integrityChainDaysSQL, integrityChainPairsSQL, "", integrityChainRows)
 	if err != nil {
@@ -289,14 +289,14 @@ type dayCount struct {
 }
 
 // cutSlices cuts what (digests, or log files and listings) into slices of
-// at most limit rows. storage tells how rows are stored (storageBlocks);
+// at most limit rows. storage tells how rows are stored (readStorage);
 // days counts the rows of each day, with a NULL day for the rows whose
 // account, region or day is unknown; pairs counts them
 // by (account, region), and drill (if any) by day for one pair too large
 // for a slice. When everything fits, that is one slice; else, the
 // (account, region[, day]) ranges, within strips of days when stripCount
 // finds that they read less of the tables, and the unknowns in shares.
-func cutSlices(ctx context.Context, conn *sql.Conn, storage func() ([]storageBlock, error), what, days, pairs, drill string, limit int64) ([]integrityRange, error) {
+func cutSlices(ctx context.Context, conn *sql.Conn, storage func() (*storageLayout, error), what, days, pairs, drill string, limit int64) ([]integrityRange, error) {
 	if err := setSliceVars(ctx, conn, integrityRange{all: true}); err != nil { // no strip
 		return nil, err
 	}
@@ -313,24 +313,35 @@ func cutSlices(ctx context.Context, conn *sql.Conn, storage func() ([]storageBlo
 	if len(byAccount) < minStripSlices && integrityStrips <= 0 {
 		return byAccount, nil
 	}
+	n := integrityStrips
+	if n <= 0 {
+		layout, err := storage()
+		if err != nil {
+			return nil, err
+		}
+		var rows int64
+		for _, s := range byAccount {
+			if !s.null {
+				rows += s.rows
+			}
+		}
+		n = stripCount(layout.blocks, (rows+limit-1)/limit, layout.days)
+	}
+	if n <= 1 {
+		return byAccount, nil
+	}
+	// Rows stored account by account stop above; only strips need the
+	// count by day.
 	counts, nulls, err := countDays(ctx, conn, what, days)
 	if err != nil {
 		return nil, err
 	}
+	if len(counts) <= 1 {
+		return byAccount, nil
+	}
 	var total int64
 	for _, d := range counts {
 		total += d.n
-	}
-	n := integrityStrips
-	if n <= 0 {
-		blocks, err := storage()
-		if err != nil {
-			return nil, err
-		}
-		n = stripCount(blocks, (total+limit-1)/limit, len(counts))
-	}
-	if n <= 1 || len(counts) <= 1 {
-		return byAccount, nil
 	}
 	// Each strip holds about as many rows as the slices of its ranges of
 	// accounts: days packed up to that, so that few slices are left part
@@ -466,28 +477,33 @@ type storageBlock struct {
 	accounts, days float64
 }
 
-// storageBlocks reads how the log files and listings are stored, a block
-// of integrityBlockRows rows at a time (integrity_order.sql).
-func storageBlocks(ctx context.Context, conn *sql.Conn) ([]storageBlock, error) {
+// storageLayout is how the log files and listings are stored: blocks of
+// integrityBlockRows rows, and how many delivery days they hold in all.
+type storageLayout struct {
+	blocks []storageBlock
+	days   int
+}
+
+// readStorage reads the storage layout (integrity_order.sql).
+func readStorage(ctx context.Context, conn *sql.Conn) (*storageLayout, error) {
 	rows, err := conn.QueryContext(ctx, integrityOrderSQL, integrityBlockRows)
 	if err != nil {
 		return nil, fmt.Errorf("see how log files are stored: %w", err)
 	}
 	defer rows.Close()
-	// Not nil even when empty: UpdateIntegrity keeps the first answer.
 	// Rows / 32,768: about a thousand blocks at 23 million files.
-	out := []storageBlock{}
+	l := &storageLayout{}
 	for rows.Next() {
 		var b storageBlock
-		if err := rows.Scan(&b.n, &b.accounts, &b.days); err != nil {
+		if err := rows.Scan(&b.n, &b.accounts, &b.days, &l.days); err != nil {
 			return nil, fmt.Errorf("see how log files are stored: %w", err)
 		}
-		out = append(out, b)
+		l.blocks = append(l.blocks, b)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("see how log files are stored: %w", err)
 	}
-	return out, nil
+	return l, nil
 }
 
 // stripCount chooses how many strips of days to cut the pass into, for

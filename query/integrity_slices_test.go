@@ -399,11 +399,14 @@ func stripsOf(t *testing.T, db *DB) int {
 	for _, d := range days {
 		total += d.n
 	}
-	blocks, err := storageBlocks(ctx, conn)
+	layout, err := readStorage(ctx, conn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return stripCount(blocks, (total+integritySliceRows-1)/integritySliceRows, len(days))
+	if layout.days != len(days) {
+		t.Fatalf("integrity_order.sql counts %d days, integrity_day_counts.sql %d", layout.days, len(days))
+	}
+	return stripCount(layout.blocks, (total+integritySliceRows-1)/integritySliceRows, layout.days)
 }
 
 // TestIntegritySlicesStoredByDay: the pass cuts its slices across the
